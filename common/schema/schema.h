@@ -1,0 +1,100 @@
+/* schema.h: the one schema definition of qoestor, as a const table.
+ *
+ * Every stream (fullflow, clickstream, natflow, gtpflow, dnsflow) is described
+ * once, in common/schema/<stream>.def, as a list of X-macro lines:
+ *
+ *   COL(name, type, pen, ie, ielen, chtype, flags, doc)
+ *
+ *   name    column name in ClickHouse and in the spool (C identifier)
+ *   type    enum qs_type: how the value is held in memory and in the spool
+ *   pen     IPFIX private enterprise number (0 = IANA, 43823 = VAS Experts)
+ *   ie      IPFIX information element id; 0 for columns the loader derives
+ *   ielen   wire length this column takes from the element: 0 = any; 4 or 16
+ *           when one element carries IPv4 or IPv6 by length (clickstream 1003)
+ *   chtype  ClickHouse type, codec included, e.g. "IPv4 CODEC(ZSTD(1))"
+ *   flags   QS_F_* bits below
+ *   doc     one line for the generated docs
+ *
+ * The table is expanded once (schema.c). The receiver's decoder, the spool,
+ * the loader's encoder and aggregations, the DDL generator (sql/qoestor.sql)
+ * and docs/SCHEMA.md all read it; nothing else names a column.
+ * The table is immutable and safe to read from any thread.
+ */
+#ifndef QOESTOR_SCHEMA_H
+#define QOESTOR_SCHEMA_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* The schema version written into spool files; bump it with any change to a
+ * .def file that changes the column list or a column's type. */
+#define QS_SCHEMA_VERSION 1
+
+/* Upper bound on columns in any stream (raw columns plus derived ones). */
+#define QS_MAX_COLS 128
+
+enum qs_stream {
+	QS_FULLFLOW = 0,
+	QS_CLICKSTREAM,
+	QS_NATFLOW,
+	QS_GTPFLOW,
+	QS_DNSFLOW,
+	QS_STREAM_COUNT
+};
+
+/* In-memory and spool representation of a value. */
+enum qs_type {
+	QS_U8,      /* unsigned, 1 byte */
+	QS_U16,     /* unsigned, 2 bytes */
+	QS_U32,     /* unsigned, 4 bytes */
+	QS_U64,     /* unsigned, 8 bytes */
+	QS_IPV4,    /* IPv4 address, held as uint32 in host order */
+	QS_IPV6,    /* IPv6 address, 16 bytes in network order */
+	QS_MAC,     /* MAC address, 6 bytes */
+	QS_TIME_MS, /* instant, epoch milliseconds UTC, uint64 */
+	QS_TIME_S,  /* instant, epoch seconds UTC, uint32 */
+	QS_STR      /* byte string of any length, not necessarily UTF-8 */
+};
+
+/* Column flags. */
+#define QS_F_DERIVED  0x0001u /* filled by the loader (enrichment), never by IPFIX */
+#define QS_F_NULLABLE 0x0002u /* absent is stored as NULL (otherwise as the type's default) */
+#define QS_F_AGG_KEY  0x0004u /* part of the stream's default aggregate key */
+#define QS_F_AGG_SUM  0x0008u /* summed in the stream's aggregate */
+#define QS_F_TIME     0x0010u /* the stream's event time (drives partitioning and buckets) */
+
+struct qs_column {
+	const char *name;
+	enum qs_type type;
+	uint32_t pen;
+	uint16_t ie;
+	uint16_t ielen;
+	const char *chtype;
+	unsigned flags;
+	const char *doc;
+};
+
+struct qs_stream_def {
+	enum qs_stream id;
+	const char *name;            /* "fullflow" ... : spool folder, table name, --stream value */
+	uint16_t default_port;       /* 1500 ... */
+	const struct qs_column *cols;
+	size_t ncols;
+};
+
+/* The definition of one stream; never NULL for a valid id. */
+const struct qs_stream_def *qs_stream_def(enum qs_stream id);
+
+/* Look a stream up by name ("fullflow"); NULL when unknown. */
+const struct qs_stream_def *qs_stream_by_name(const char *name);
+
+/* Index of the column called name in def, or -1. */
+int qs_column_index(const struct qs_stream_def *def, const char *name);
+
+/* Fixed width in bytes of a type's value in memory; 0 for QS_STR. */
+size_t qs_type_width(enum qs_type t);
+
+/* Name of a type ("u64", "ipv4", ...), for tools and docs. */
+const char *qs_type_name(enum qs_type t);
+
+#endif
