@@ -62,6 +62,9 @@ enum qs_type {
 #define QS_F_AGG_KEY  0x0004u /* part of the stream's default aggregate key */
 #define QS_F_AGG_SUM  0x0008u /* summed in the stream's aggregate */
 #define QS_F_TIME     0x0010u /* the stream's event time (drives partitioning and buckets) */
+#define QS_F_COMPUTED 0x0020u /* computed by ClickHouse from other columns (a DEFAULT
+                               * expression in chtype); ie is 0; the receiver, the spool
+                               * and the loader's inserts skip it (see qs_column_stored) */
 
 struct qs_column {
 	const char *name;
@@ -80,7 +83,89 @@ struct qs_stream_def {
 	uint16_t default_port;       /* 1500 ... */
 	const struct qs_column *cols;
 	size_t ncols;
+	/* Raw table layout, for the DDL generator (ClickHouse expressions over the
+	 * columns above): */
+	const char *time_col;        /* DateTime('UTC') column driving PARTITION BY and TTL */
+	const char *order_by;        /* ORDER BY tuple, e.g. "subscriber_ip, flow_start_time" */
+	const char *indexes;         /* data-skipping indexes "name expr TYPE t GRANULARITY n;..." or NULL */
 };
+
+/* ---- aggregates -------------------------------------------------------------
+ * Each aggregate table is described in common/schema/<table>.def as lines
+ *
+ *   AGG(name, kind, src, keep_bit, chtype, doc)
+ *
+ *   name      column name in the aggregate table
+ *   kind      enum qs_agg_kind: how the loader computes it from raw rows, and
+ *             how rows with equal keys combine (in ClickHouse and in rollups)
+ *   src       the raw column it is computed from ("" for QS_AGG_COUNT)
+ *   keep_bit  for keys: the configuration bit that keeps the key (natflow:
+ *             NAT_AGG_LOG_FIELDS_TO_SAVE_BITMASK); 0 = always kept. A key that
+ *             is not kept is stored as its type's default.
+ *   chtype    ClickHouse type; measures are SimpleAggregateFunction(f, T) so
+ *             partial aggregates from different files (or retried inserts
+ *             that slipped past deduplication windows) combine by f.
+ *   doc       one line for the generated docs
+ *
+ * The loader computes rows itself and inserts plain values (CSV); queries
+ * combine with sum()/max()/min() grouped by the keys.
+ */
+enum qs_agg_kind {
+	QS_AGG_BUCKET,        /* key: start of the time bucket holding src (DateTime('UTC')) */
+	QS_AGG_KEY,           /* key: src copied */
+	QS_AGG_SUM,           /* sum of src over the rows (absent adds nothing) */
+	QS_AGG_MAX,           /* max of src over the rows where present */
+	QS_AGG_MIN,           /* min of src over the rows where present */
+	QS_AGG_COUNT,         /* number of raw rows */
+	QS_AGG_COUNT_PRESENT, /* number of raw rows where src is present */
+	QS_AGG_COUNT_NONZERO, /* number of raw rows where src is present and not 0 */
+	QS_AGG_COUNT_DISTINCT /* distinct src values among the rows of one insert
+	                       * (one spool file); summed across inserts */
+};
+
+struct qs_agg_column {
+	const char *name;
+	enum qs_agg_kind kind;
+	const char *src;
+	uint32_t keep_bit;
+	const char *chtype;
+	const char *doc;
+};
+
+enum qs_agg {
+	QS_FULLFLOW_AGG = 0,
+	QS_CLICKSTREAM_AGG,
+	QS_NATFLOW_AGG,
+	QS_AGG_TABLES    /* number of aggregate tables */
+};
+
+struct qs_agg_def {
+	enum qs_agg id;
+	const char *name;           /* user-facing name: "fullflow_agg" */
+	enum qs_stream stream;      /* the raw stream it is computed from */
+	const struct qs_agg_column *cols;
+	size_t ncols;
+	const char *order_by;       /* ORDER BY tuple (the keys, most selective first) */
+	int rollups;                /* 1: stored per resolution (<name>_<res>) and read
+	                             * through a view called name (fullflow_agg);
+	                             * 0: one table called name */
+};
+
+/* The definition of one aggregate; never NULL for a valid id. */
+const struct qs_agg_def *qs_agg_def(enum qs_agg id);
+
+/* Look an aggregate up by name ("fullflow_agg"); NULL when unknown. */
+const struct qs_agg_def *qs_agg_by_name(const char *name);
+
+/* Index of the aggregate column called name, or -1. */
+int qs_agg_column_index(const struct qs_agg_def *def, const char *name);
+
+/* 1 if the column is held by the receiver, the spool and the loader's
+ * inserts; 0 for QS_F_COMPUTED columns that only ClickHouse holds. */
+int qs_column_stored(const struct qs_column *c);
+
+/* Name of an aggregate kind ("sum", ...), for tools and docs. */
+const char *qs_agg_kind_name(enum qs_agg_kind k);
 
 /* The definition of one stream; never NULL for a valid id. */
 const struct qs_stream_def *qs_stream_def(enum qs_stream id);
