@@ -73,15 +73,15 @@ static const struct qs_agg_def aggs[QS_AGG_TABLES] = {
 	[QS_FULLFLOW_AGG] = { QS_FULLFLOW_AGG, "fullflow_agg", QS_FULLFLOW,
 		fullflow_agg_cols, N(fullflow_agg_cols),
 		"time, dpi_id, subscriber_ip, login, host, dpi_protocol, direction, host_as, "
-		"ip_class_of_service", 1 },
+		"ip_class_of_service", 1, "fullflow_agg_15m" },
 	[QS_CLICKSTREAM_AGG] = { QS_CLICKSTREAM_AGG, "clickstream_agg", QS_CLICKSTREAM,
 		clickstream_agg_cols, N(clickstream_agg_cols),
-		"time, dpi_id, login, host, host_type, method", 0 },
+		"time, dpi_id, login, host, host_type, method", 0, "clickstream_agg" },
 	[QS_NATFLOW_AGG] = { QS_NATFLOW_AGG, "natflow_agg", QS_NATFLOW,
 		natflow_agg_cols, N(natflow_agg_cols),
 		"post_nat_source_ipv4, post_napt_source_transport_port, time, protocol_identifier, "
 		"nat_event, source_ipv4, source_transport_port, destination_ipv4, "
-		"destination_transport_port, session_id, login, dpi_id", 0 },
+		"destination_transport_port, session_id, login, dpi_id", 0, "natflow_agg" },
 };
 
 const struct qs_stream_def *qs_stream_def(enum qs_stream id)

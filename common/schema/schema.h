@@ -146,9 +146,10 @@ struct qs_agg_def {
 	const struct qs_agg_column *cols;
 	size_t ncols;
 	const char *order_by;       /* ORDER BY tuple (the keys, most selective first) */
-	int rollups;                /* 1: stored per resolution (<name>_<res>) and read
-	                             * through a view called name (fullflow_agg);
+	int rollups;                /* 1: stored per resolution (<name>_15m, _30m, _1h)
+	                             * and read through a view called name;
 	                             * 0: one table called name */
+	const char *insert_table;   /* the table the loader inserts into */
 };
 
 /* The definition of one aggregate; never NULL for a valid id. */
