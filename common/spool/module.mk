@@ -1,0 +1,4 @@
+# common/spool/module.mk: the spool file format library (writer, reader,
+# salvage), the qoestor-spool tool, its unit test, fuzz target and benchmark.
+COMMON_SRCS += common/spool/spool_format.c common/spool/spool_reader.c common/spool/spool_io.c \
+	common/spool/spool_salvage.c common/spool/spool.c

@@ -1,0 +1,555 @@
+/* spool.c: the spool writer declared in spool.h: columnar blocks in memory,
+ * zstd-compressed and appended to a temporary file, published by
+ * fsync + renameat2(RENAME_NOREPLACE) + fsync(dir). Salvage of a crashed
+ * instance's temporary files lives in spool_salvage.c. */
+#include "spool/spool.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <zstd.h>
+
+#include "log.h"
+#include "spool/spool_format.h"
+#include "spool/spool_io.h"
+#include "spool/spool_salvage.h"
+
+#define DEFAULT_BLOCK_ROWS 16384u
+#define DEFAULT_ZSTD_LEVEL 1
+#define BLOCK_VALUE_BYTES (4u * 1024u * 1024u) /* flush a block at this much value data */
+#define MAX_RECORD_BYTES (SPF_MAX_RAW_LEN / 4) /* one record's bytes, strings included */
+
+struct col_buf {
+	enum qs_type type;
+	size_t width;
+	uint8_t *bitmap;         /* block_rows bits */
+	uint32_t npresent;
+	uint8_t *vals;           /* fixed: npresent * width; str: npresent u32 lengths */
+	size_t vlen, vcap;
+	uint8_t *sbytes;         /* str: concatenated bytes */
+	size_t slen, scap;
+};
+
+struct spool_writer {
+	const struct qs_stream_def *def;
+	unsigned dpi;
+	char instance[65];
+	char host[256];
+	unsigned delay_s;
+	uint32_t block_rows;
+	int level;
+	uint64_t schema_hash;
+	char dir[PATH_MAX];
+	int dirfd, tmpfd, lockfd;
+
+	/* current temporary file */
+	int fd;                  /* -1: none yet (created at the first block) */
+	char tmpname[128];
+	uint8_t file_id[16];
+	int64_t created_ms;
+	uint64_t good_end;       /* end of the last block written */
+	uint32_t nblocks;
+	uint64_t file_rows;
+
+	/* block in memory */
+	uint32_t rows;
+	size_t value_bytes;
+	struct col_buf *cols;
+	uint8_t *raw;
+	size_t rawcap;
+	uint8_t *out;
+	size_t outcap;
+	ZSTD_CCtx *cctx;
+
+	struct spool_exporter_stats *exp;
+	size_t nexp;
+
+	struct spool_writer_stats st;
+	struct log_ratelimit rl;
+};
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int grow(uint8_t **buf, size_t *cap, size_t need)
+{
+	if (need <= *cap)
+		return 0;
+	size_t n = *cap ? *cap : 4096;
+	while (n < need)
+		n *= 2;
+	uint8_t *p = realloc(*buf, n);
+	if (!p)
+		return -1;
+	*buf = p;
+	*cap = n;
+	return 0;
+}
+
+static void free_cols(struct spool_writer *w)
+{
+	if (!w->cols)
+		return;
+	for (size_t i = 0; i < w->def->ncols; i++) {
+		free(w->cols[i].bitmap);
+		free(w->cols[i].vals);
+		free(w->cols[i].sbytes);
+	}
+	free(w->cols);
+}
+
+static void free_writer(struct spool_writer *w)
+{
+	free_cols(w);
+	free(w->raw);
+	free(w->out);
+	free(w->exp);
+	ZSTD_freeCCtx(w->cctx);
+	if (w->fd >= 0)
+		close(w->fd);
+	if (w->tmpfd >= 0)
+		close(w->tmpfd);
+	if (w->dirfd >= 0)
+		close(w->dirfd);
+	if (w->lockfd >= 0)
+		close(w->lockfd); /* releases the flock */
+	free(w);
+}
+
+static int open_checks(const struct spool_writer_opts *o, char *err, size_t errlen)
+{
+	const char *why = NULL;
+	if (!o || !o->spool_dir || !*o->spool_dir)
+		why = "no spool folder";
+	else if (!o->def || o->def->ncols == 0 || o->def->ncols > QS_MAX_COLS)
+		why = "no stream definition (or too many columns)";
+	else if (!o->instance || !spf_valid_token(o->instance, 1))
+		why = "instance must be 1..64 characters of [A-Za-z0-9_-]";
+	else if (!o->def->name || !spf_valid_token(o->def->name, 0))
+		why = "stream name must be 1..64 characters of [A-Za-z0-9_]";
+	else if (o->block_rows > SPF_MAX_BLOCK_ROWS)
+		why = "block_rows above 65536";
+	if (why) {
+		snprintf(err, errlen, "spool writer: %s", why);
+		errno = EINVAL;
+		return -1;
+	}
+	for (size_t i = 0; i < o->def->ncols; i++) {
+		const char *n = o->def->cols[i].name;
+		if (!n || !spf_valid_token(n, 0) || spf_type_code(o->def->cols[i].type) == 0) {
+			snprintf(err, errlen, "spool writer: column %zu of %s has a bad name or type", i,
+				 o->def->name);
+			errno = EINVAL;
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int alloc_cols(struct spool_writer *w)
+{
+	w->cols = calloc(w->def->ncols, sizeof *w->cols);
+	if (!w->cols)
+		return -1;
+	for (size_t i = 0; i < w->def->ncols; i++) {
+		struct col_buf *c = &w->cols[i];
+		c->type = w->def->cols[i].type;
+		c->width = spf_type_width(c->type);
+		c->bitmap = calloc(1, w->block_rows / 8 + 1);
+		c->vcap = (size_t)w->block_rows * (c->type == QS_STR ? 4 : c->width);
+		c->vals = malloc(c->vcap);
+		if (!c->bitmap || !c->vals)
+			return -1;
+	}
+	return 0;
+}
+
+struct spool_writer *spool_writer_open(const struct spool_writer_opts *o, char *err, size_t errlen)
+{
+	if (open_checks(o, err, errlen) < 0)
+		return NULL;
+	struct spool_writer *w = calloc(1, sizeof *w);
+	if (!w) {
+		snprintf(err, errlen, "spool writer: out of memory");
+		return NULL;
+	}
+	w->fd = w->tmpfd = w->dirfd = w->lockfd = -1;
+	w->def = o->def;
+	w->dpi = o->dpi_id;
+	snprintf(w->instance, sizeof w->instance, "%s", o->instance);
+	if (gethostname(w->host, sizeof w->host - 1) < 0 || !w->host[0])
+		snprintf(w->host, sizeof w->host, "unknown");
+	for (char *p = w->host; *p; p++)
+		if (*p < 0x20 || *p > 0x7e)
+			*p = '?';
+	w->delay_s = o->rotate_delay_s;
+	w->block_rows = o->block_rows ? (uint32_t)o->block_rows : DEFAULT_BLOCK_ROWS;
+	w->level = o->zstd_level ? o->zstd_level : DEFAULT_ZSTD_LEVEL;
+	w->schema_hash = spf_schema_hash(o->def->cols, o->def->ncols);
+	w->rl.interval_s = 10;
+	w->rl.burst = 3;
+	int n = snprintf(w->dir, sizeof w->dir, "%s/%s/%u", o->spool_dir, o->def->name, o->dpi_id);
+	if (n < 0 || (size_t)n >= sizeof w->dir - 64) {
+		snprintf(err, errlen, "spool writer: path too long: %s", o->spool_dir);
+		free_writer(w);
+		errno = ENAMETOOLONG;
+		return NULL;
+	}
+	if (sio_open_dirs(w->dir, &w->dirfd, &w->tmpfd, err, errlen) < 0 ||
+	    sio_lock_instance(w->tmpfd, w->dir, w->instance, &w->lockfd, err, errlen) < 0) {
+		int e = errno;
+		free_writer(w);
+		errno = e;
+		return NULL;
+	}
+	if (alloc_cols(w) < 0 || !(w->cctx = ZSTD_createCCtx()) ||
+	    ZSTD_isError(ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_compressionLevel, w->level))) {
+		snprintf(err, errlen, "spool writer: out of memory");
+		free_writer(w);
+		errno = ENOMEM;
+		return NULL;
+	}
+	struct salvage_result sr;
+	salvage_instance(w->dirfd, w->tmpfd, w->dir, w->instance, w->delay_s, &sr);
+	w->st.files_salvaged = sr.published;
+	w->st.files_quarantined = sr.quarantined;
+	return w;
+}
+
+/* Append one record's values to the column buffers; the caller checked sizes
+ * and reserved the string bytes. */
+static void append(struct spool_writer *w, const struct qs_record *r)
+{
+	uint32_t row = w->rows;
+	size_t ncols = w->def->ncols;
+	for (size_t k = 0; k * 64 < ncols; k++) {
+		uint64_t bits = r->present[k];
+		if ((k + 1) * 64 > ncols)
+			bits &= ((uint64_t)1 << (ncols - k * 64)) - 1;
+		while (bits) {
+			size_t i = k * 64 + (size_t)__builtin_ctzll(bits);
+			bits &= bits - 1;
+			struct col_buf *c = &w->cols[i];
+			const struct qs_value *v = &r->v[i];
+			c->bitmap[row >> 3] |= (uint8_t)(1u << (row & 7));
+			c->npresent++;
+			uint8_t *d = c->vals + c->vlen;
+			switch (c->type) {
+			case QS_U8: d[0] = (uint8_t)v->u; break;
+			case QS_U16: spf_put16(d, (uint16_t)v->u); break;
+			case QS_U32: case QS_IPV4: case QS_TIME_S: spf_put32(d, (uint32_t)v->u); break;
+			case QS_U64: case QS_TIME_MS: spf_put64(d, v->u); break;
+			case QS_IPV6: case QS_MAC: /* a wrong length keeps what fits, zero-padded */
+				memset(d, 0, c->width);
+				if (v->p)
+					memcpy(d, v->p, v->len < c->width ? v->len : c->width);
+				break;
+			case QS_STR:
+				spf_put32(d, v->len);
+				if (v->len) { /* room reserved by reserve_strings */
+					memcpy(c->sbytes + c->slen, v->p, v->len);
+					c->slen += v->len;
+				}
+				c->vlen += 4;
+				w->value_bytes += 4 + v->len;
+				continue;
+			}
+			c->vlen += c->width;
+			w->value_bytes += c->width;
+		}
+	}
+	w->rows++;
+}
+
+/* Bytes one record adds to the block, and a pre-reservation of its strings so
+ * append cannot fail half-way. */
+static int reserve(struct spool_writer *w, const struct qs_record *r, size_t *bytes)
+{
+	size_t total = 0;
+	for (size_t i = 0; i < w->def->ncols; i++) {
+		if (!qs_record_has(r, (int)i))
+			continue;
+		struct col_buf *c = &w->cols[i];
+		if (c->type != QS_STR) {
+			total += c->width;
+			continue;
+		}
+		if (r->v[i].len > MAX_RECORD_BYTES || (r->v[i].len && !r->v[i].p)) {
+			errno = r->v[i].len > MAX_RECORD_BYTES ? EMSGSIZE : EINVAL;
+			return -1;
+		}
+		total += 4 + r->v[i].len;
+		if (total > MAX_RECORD_BYTES) {
+			errno = EMSGSIZE;
+			return -1;
+		}
+	}
+	*bytes = total;
+	return 0;
+}
+
+static int reserve_strings(struct spool_writer *w, const struct qs_record *r)
+{
+	for (size_t i = 0; i < w->def->ncols; i++) {
+		struct col_buf *c = &w->cols[i];
+		if (c->type == QS_STR && qs_record_has(r, (int)i) &&
+		    grow(&c->sbytes, &c->scap, c->slen + r->v[i].len) < 0) {
+			errno = ENOMEM;
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Serialise the block in memory into w->raw; returns its length. */
+static size_t build_raw(struct spool_writer *w)
+{
+	size_t bm = (w->rows + 7) / 8;
+	size_t pos = 0;
+	for (size_t i = 0; i < w->def->ncols; i++) {
+		struct col_buf *c = &w->cols[i];
+		if (c->npresent == 0) {
+			w->raw[pos++] = SPF_PRES_NONE;
+			continue;
+		}
+		if (c->npresent == w->rows) {
+			w->raw[pos++] = SPF_PRES_ALL;
+		} else {
+			w->raw[pos++] = SPF_PRES_BITMAP;
+			memcpy(w->raw + pos, c->bitmap, bm);
+			pos += bm;
+		}
+		memcpy(w->raw + pos, c->vals, c->vlen);
+		pos += c->vlen;
+		if (c->slen) {
+			memcpy(w->raw + pos, c->sbytes, c->slen);
+			pos += c->slen;
+		}
+	}
+	return pos;
+}
+
+static void reset_block(struct spool_writer *w)
+{
+	size_t bm = (w->rows + 7) / 8;
+	for (size_t i = 0; i < w->def->ncols; i++) {
+		struct col_buf *c = &w->cols[i];
+		memset(c->bitmap, 0, bm);
+		c->npresent = 0;
+		c->vlen = c->slen = 0;
+	}
+	w->rows = 0;
+	w->value_bytes = 0;
+}
+
+/* Create the temporary file and write the header. 0 or -1 (errno). */
+static int start_file(struct spool_writer *w)
+{
+	uint8_t hdr[SPF_MAX_HEADER_LEN];
+	if (getrandom(w->file_id, sizeof w->file_id, 0) != (ssize_t)sizeof w->file_id)
+		return -1;
+	char hex[33];
+	for (int i = 0; i < 16; i++)
+		snprintf(hex + 2 * i, 3, "%02x", w->file_id[i]);
+	snprintf(w->tmpname, sizeof w->tmpname, "%s.%s.part", w->instance, hex);
+	struct sio_header_fields f = {
+		.stream = w->def->name, .instance = w->instance, .host = w->host, .dpi = w->dpi,
+		.block_rows = w->block_rows, .schema_hash = w->schema_hash, .file_id = w->file_id,
+		.created_ms = (uint64_t)w->created_ms, .cols = w->def->cols, .ncols = w->def->ncols,
+	};
+	size_t len = sio_build_header(hdr, sizeof hdr, &f);
+	int fd = openat(w->tmpfd, w->tmpname, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+	if (fd < 0)
+		return -1;
+	if (len == 0 || sio_write_all(fd, hdr, len) < 0) {
+		int e = len == 0 ? ENAMETOOLONG : errno;
+		close(fd);
+		unlinkat(w->tmpfd, w->tmpname, 0);
+		errno = e;
+		return -1;
+	}
+	w->fd = fd;
+	w->good_end = len;
+	w->nblocks = 0;
+	w->file_rows = 0;
+	w->st.bytes_written += len;
+	return 0;
+}
+
+/* Write the block in memory to the file. 0 or -1 (errno; file unchanged, block kept). */
+static int write_block(struct spool_writer *w)
+{
+	if (w->rows == 0)
+		return 0;
+	size_t raw_max = w->value_bytes + w->def->ncols * (1 + (w->rows + 7) / 8);
+	if (grow(&w->raw, &w->rawcap, raw_max) < 0 ||
+	    grow(&w->out, &w->outcap, SPF_BLOCK_HDR_LEN + ZSTD_compressBound(raw_max)) < 0) {
+		errno = ENOMEM;
+		return -1;
+	}
+	size_t raw_len = build_raw(w);
+	size_t clen = ZSTD_compress2(w->cctx, w->out + SPF_BLOCK_HDR_LEN, w->outcap - SPF_BLOCK_HDR_LEN,
+				     w->raw, raw_len);
+	if (ZSTD_isError(clen)) {
+		log_ratelimited(&w->rl, LOG_ERR, "spool %s: zstd: %s", w->dir, ZSTD_getErrorName(clen));
+		errno = EIO;
+		return -1;
+	}
+	sio_block_header(w->out, SPF_BT_DATA, SPF_CODEC_ZSTD, w->nblocks, w->rows, (uint32_t)clen,
+			 (uint32_t)raw_len, spf_crc32(0, w->out + SPF_BLOCK_HDR_LEN, clen));
+	if (w->fd < 0 && start_file(w) < 0)
+		goto fail;
+	if (sio_write_at(w->fd, w->good_end, w->out, SPF_BLOCK_HDR_LEN + clen) < 0)
+		goto fail;
+	w->good_end += SPF_BLOCK_HDR_LEN + clen;
+	w->nblocks++;
+	w->file_rows += w->rows;
+	w->st.blocks_written++;
+	w->st.bytes_written += SPF_BLOCK_HDR_LEN + clen;
+	reset_block(w);
+	return 0;
+fail:;
+	int e = errno;
+	w->st.write_errors++;
+	log_ratelimited(&w->rl, LOG_ERR,
+			"spool %s: cannot write a block of %" PRIu32 " rows: %s; new records are "
+			"refused and counted until it can be written (free disk space)",
+			w->dir, w->rows, strerror(e));
+	errno = e;
+	return -1;
+}
+
+int spool_writer_add(struct spool_writer *w, const struct qs_record *r)
+{
+	size_t bytes;
+	if (!r->def || r->def->ncols != w->def->ncols) {
+		w->st.rows_dropped++;
+		errno = EINVAL;
+		return -1;
+	}
+	if (reserve(w, r, &bytes) < 0) {
+		int e = errno;
+		w->st.rows_dropped++;
+		errno = e;
+		return -1;
+	}
+	if (w->rows == w->block_rows || (w->rows && w->value_bytes + bytes > BLOCK_VALUE_BYTES)) {
+		if (write_block(w) < 0) {
+			int e = errno;
+			w->st.rows_dropped++;
+			errno = e;
+			return -1;
+		}
+	}
+	if (reserve_strings(w, r) < 0) {
+		w->st.rows_dropped++;
+		return -1;
+	}
+	if (w->rows == 0 && w->fd < 0 && w->file_rows == 0)
+		w->created_ms = now_ms();
+	append(w, r);
+	w->st.rows_accepted++;
+	return 0;
+}
+
+int spool_writer_flush(struct spool_writer *w)
+{
+	return write_block(w);
+}
+
+void spool_writer_set_exporters(struct spool_writer *w, const struct spool_exporter_stats *e, size_t n)
+{
+	if (n > SPF_MAX_EXPORTERS)
+		n = SPF_MAX_EXPORTERS;
+	struct spool_exporter_stats *c = n ? malloc(n * sizeof *c) : NULL;
+	if (n && !c) {
+		log_ratelimited(&w->rl, LOG_ERR, "spool %s: out of memory for exporter counters", w->dir);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		c[i] = e[i];
+		c[i].peer[sizeof c[i].peer - 1] = 0;
+	}
+	free(w->exp);
+	w->exp = c;
+	w->nexp = n;
+}
+
+int spool_writer_rotate(struct spool_writer *w)
+{
+	if (write_block(w) < 0)
+		return -1;
+	if (w->fd < 0)
+		return 0;
+	int64_t now = now_ms();
+	int64_t ready = now / 1000 + w->delay_s;
+	struct sio_publish p = {
+		.dirfd = w->dirfd, .tmpfd = w->tmpfd, .dir = w->dir, .fd = w->fd,
+		.tmpname = w->tmpname, .good_end = w->good_end, .rows = w->file_rows,
+		.nblocks = w->nblocks, .flags = 0, .closed_ms = (uint64_t)now, .ready_s = ready,
+		.exp = w->exp, .nexp = w->nexp, .stream = w->def->name, .dpi = w->dpi,
+		.instance = w->instance, .start = (time_t)(w->created_ms / 1000),
+		.rnd = spf_get32(w->file_id),
+	};
+	char name[256];
+	if (sio_publish(&p, name, sizeof name) < 0) {
+		int e = errno;
+		w->st.write_errors++;
+		log_ratelimited(&w->rl, LOG_ERR, "spool %s: cannot publish %s: %s; will retry at the next "
+				"rotation", w->dir, w->tmpname, strerror(e));
+		errno = e;
+		return -1;
+	}
+	close(w->fd);
+	w->fd = -1;
+	w->nblocks = 0;
+	w->file_rows = 0;
+	w->st.files_published++;
+	log_debug("spool %s: published %s", w->dir, name);
+	spool_writer_set_exporters(w, NULL, 0);
+	return 0;
+}
+
+int spool_writer_close(struct spool_writer *w)
+{
+	if (!w)
+		return 0;
+	int rc = spool_writer_rotate(w);
+	if (rc < 0) {
+		log_err("spool %s: closing without publishing: %" PRIu64 " rows stay in .tmp/%s for "
+			"salvage at the next start, %" PRIu32 " rows in memory are lost",
+			w->dir, w->file_rows, w->fd >= 0 ? w->tmpname : "(none)", w->rows);
+	}
+	free_writer(w);
+	return rc;
+}
+
+uint64_t spool_writer_rows_dropped(const struct spool_writer *w)
+{
+	return w->st.rows_dropped;
+}
+
+void spool_writer_stats(const struct spool_writer *w, struct spool_writer_stats *out)
+{
+	*out = w->st;
+	out->rows_pending = w->rows;
+	out->rows_in_file = w->file_rows;
+}
+
+const char *spool_writer_dir(const struct spool_writer *w)
+{
+	return w->dir;
+}

@@ -1,0 +1,203 @@
+/* spool_format.c: type codes, schema hash, file names and CRC of the spool
+ * file format (see spool_format.h and docs/SPOOL-FORMAT.md). */
+#include "spool/spool_format.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <zlib.h>
+
+uint8_t spf_type_code(enum qs_type t)
+{
+	switch (t) {
+	case QS_U8: return SPF_T_U8;
+	case QS_U16: return SPF_T_U16;
+	case QS_U32: return SPF_T_U32;
+	case QS_U64: return SPF_T_U64;
+	case QS_IPV4: return SPF_T_IPV4;
+	case QS_IPV6: return SPF_T_IPV6;
+	case QS_MAC: return SPF_T_MAC;
+	case QS_TIME_MS: return SPF_T_TIME_MS;
+	case QS_TIME_S: return SPF_T_TIME_S;
+	case QS_STR: return SPF_T_STR;
+	}
+	return 0;
+}
+
+int spf_type_from_code(uint8_t code, enum qs_type *t)
+{
+	static const enum qs_type map[] = {
+		[SPF_T_U8] = QS_U8, [SPF_T_U16] = QS_U16, [SPF_T_U32] = QS_U32,
+		[SPF_T_U64] = QS_U64, [SPF_T_IPV4] = QS_IPV4, [SPF_T_IPV6] = QS_IPV6,
+		[SPF_T_MAC] = QS_MAC, [SPF_T_TIME_MS] = QS_TIME_MS, [SPF_T_TIME_S] = QS_TIME_S,
+		[SPF_T_STR] = QS_STR,
+	};
+	if (code < SPF_T_U8 || code > SPF_T_STR)
+		return -1;
+	*t = map[code];
+	return 0;
+}
+
+size_t spf_type_width(enum qs_type t)
+{
+	switch (t) {
+	case QS_U8: return 1;
+	case QS_U16: return 2;
+	case QS_U32: case QS_IPV4: case QS_TIME_S: return 4;
+	case QS_U64: case QS_TIME_MS: return 8;
+	case QS_IPV6: return 16;
+	case QS_MAC: return 6;
+	case QS_STR: return 0;
+	}
+	return 0;
+}
+
+const char *spf_type_name(enum qs_type t)
+{
+	switch (t) {
+	case QS_U8: return "u8";
+	case QS_U16: return "u16";
+	case QS_U32: return "u32";
+	case QS_U64: return "u64";
+	case QS_IPV4: return "ipv4";
+	case QS_IPV6: return "ipv6";
+	case QS_MAC: return "mac";
+	case QS_TIME_MS: return "time_ms";
+	case QS_TIME_S: return "time_s";
+	case QS_STR: return "str";
+	}
+	return "?";
+}
+
+uint64_t spf_schema_hash(const struct qs_column *cols, size_t ncols)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+	for (size_t i = 0; i < ncols; i++) {
+		const unsigned char *s = (const unsigned char *)cols[i].name;
+		unsigned char tail[2] = { 0, spf_type_code(cols[i].type) };
+		for (; *s; s++)
+			h = (h ^ *s) * 0x100000001b3ull;
+		for (int k = 0; k < 2; k++)
+			h = (h ^ tail[k]) * 0x100000001b3ull;
+	}
+	return h;
+}
+
+int spf_valid_token(const char *s, int allow_dash)
+{
+	size_t n = 0;
+	for (; s[n]; n++) {
+		char c = s[n];
+		int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+			 c == '_' || (allow_dash && c == '-');
+		if (!ok || n >= 64)
+			return 0;
+	}
+	return n > 0;
+}
+
+int spf_format_name(char *buf, size_t len, const char *stream, unsigned dpi, time_t start,
+		    const char *instance, uint32_t rnd, int64_t ready)
+{
+	struct tm tm;
+	char ts[32];
+	if (!gmtime_r(&start, &tm) || strftime(ts, sizeof ts, "%Y%m%dT%H%M%SZ", &tm) != 16)
+		return -1;
+	int n = snprintf(buf, len, "%s-%u-%s-%s-%08" PRIx32 "-r%" PRId64 ".qsp", stream, dpi, ts,
+			 instance, rnd, ready);
+	return n < 0 || (size_t)n >= len ? -1 : 0;
+}
+
+/* Parse [first, last) as a decimal number without sign; -1 if not one. */
+static int parse_dec(const char *first, const char *last, uint64_t max, uint64_t *out)
+{
+	uint64_t v = 0;
+	if (first >= last || last - first > 19)
+		return -1;
+	for (const char *p = first; p < last; p++) {
+		if (*p < '0' || *p > '9')
+			return -1;
+		v = v * 10 + (uint64_t)(*p - '0');
+	}
+	if (v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int spf_parse_name(const char *name, struct spf_name *out)
+{
+	size_t n = strlen(name);
+	const char *end = name + n, *p, *q;
+	uint64_t v;
+	memset(out, 0, sizeof *out);
+	if (n < 5 || strcmp(end - 4, ".qsp") != 0)
+		return -1;
+	end -= 4;
+	/* from the right: "-r<ready>" */
+	for (p = end; p > name && p[-1] != '-'; p--)
+		;
+	if (p == name || *p != 'r' || parse_dec(p + 1, end, INT64_MAX, &v) < 0)
+		return -1;
+	out->ready = (int64_t)v;
+	end = p - 1;
+	/* "-<8 hex>" */
+	if (end - name < 9 || end[-9] != '-')
+		return -1;
+	char hex[9];
+	memcpy(hex, end - 8, 8);
+	hex[8] = 0;
+	for (int i = 0; i < 8; i++)
+		if (!((hex[i] >= '0' && hex[i] <= '9') || (hex[i] >= 'a' && hex[i] <= 'f')))
+			return -1;
+	out->rnd = (uint32_t)strtoul(hex, NULL, 16);
+	end -= 9;
+	/* from the left: "<stream>-<dpi>-<start>-" */
+	q = memchr(name, '-', (size_t)(end - name));
+	if (!q || q == name || q - name > 64)
+		return -1;
+	memcpy(out->stream, name, (size_t)(q - name));
+	p = q + 1;
+	q = memchr(p, '-', (size_t)(end - p));
+	if (!q || parse_dec(p, q, UINT32_MAX, &v) < 0)
+		return -1;
+	out->dpi = (unsigned)v;
+	p = q + 1;
+	if (end - p < 18 || p[15] != 'Z' || p[16] != '-' || p[8] != 'T')
+		return -1;
+	struct tm tm = { 0 };
+	char digits[15];
+	memcpy(digits, p, 8);
+	memcpy(digits + 8, p + 9, 6);
+	digits[14] = 0;
+	for (int i = 0; i < 14; i++)
+		if (digits[i] < '0' || digits[i] > '9')
+			return -1;
+	tm.tm_year = (digits[0] - '0') * 1000 + (digits[1] - '0') * 100 + (digits[2] - '0') * 10 +
+		     (digits[3] - '0') - 1900;
+	tm.tm_mon = (digits[4] - '0') * 10 + (digits[5] - '0') - 1;
+	tm.tm_mday = (digits[6] - '0') * 10 + (digits[7] - '0');
+	tm.tm_hour = (digits[8] - '0') * 10 + (digits[9] - '0');
+	tm.tm_min = (digits[10] - '0') * 10 + (digits[11] - '0');
+	tm.tm_sec = (digits[12] - '0') * 10 + (digits[13] - '0');
+	out->start = timegm(&tm);
+	p += 17;
+	if (end - p < 1 || end - p > 64)
+		return -1;
+	memcpy(out->instance, p, (size_t)(end - p));
+	if (!spf_valid_token(out->instance, 1) || !spf_valid_token(out->stream, 0))
+		return -1;
+	return 0;
+}
+
+uint32_t spf_crc32(uint32_t crc, const void *p, size_t len)
+{
+	const unsigned char *b = p;
+	while (len > 0) {
+		uInt chunk = len > (1u << 30) ? (1u << 30) : (uInt)len;
+		crc = (uint32_t)crc32(crc, b, chunk);
+		b += chunk;
+		len -= chunk;
+	}
+	return crc;
+}
