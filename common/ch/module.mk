@@ -1,2 +1,2 @@
 # common/ch/module.mk: ClickHouse SQL quoting and the HTTP client.
-COMMON_SRCS += common/ch/chsql.c
+COMMON_SRCS += common/ch/chsql.c common/ch/ch.c
