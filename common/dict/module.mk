@@ -1,9 +1,12 @@
 # common/dict/module.mk: the dictionaries (table, parser, validator, lookups) and qoestor-dict.
 COMMON_SRCS += common/dict/dict_table.c common/dict/dict_value.c common/dict/dict_map.c \
-	common/dict/dict_parse.c
+	common/dict/dict_parse.c common/dict/dict_lpm.c
 
 PROGRAMS += qoestor-dict
 qoestor-dict_SRCS := tools/qoestor-dict.c
 
 UNIT_TESTS += test_dict_parse
 test_dict_parse_SRCS := test/unit/test_dict_parse.c
+
+UNIT_TESTS += test_dict_lookup
+test_dict_lookup_SRCS := test/unit/test_dict_lookup.c
