@@ -2,3 +2,7 @@
 # salvage), the qoestor-spool tool, its unit test, fuzz target and benchmark.
 COMMON_SRCS += common/spool/spool_format.c common/spool/spool_reader.c common/spool/spool_io.c \
 	common/spool/spool_salvage.c common/spool/spool.c
+
+UNIT_TESTS += test_spool
+test_spool_SRCS := test/unit/test_spool.c
+test_spool_WRAP := write
