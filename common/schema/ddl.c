@@ -196,7 +196,9 @@ static int finish_table(struct qs_ddl_object *o, const struct qs_ddl_params *p, 
 	fputs("\nCOMMENT ", b.f);
 	ch_sql_write_string(b.f, comment, strlen(comment));
 	o->sql = sb_take(&b);
-	return o->sql ? 0 : -1;
+	o->comment = strdup(comment);
+	o->engine = strdup(engine);
+	return o->sql && o->comment && o->engine ? 0 : -1;
 }
 
 static char *ttl_expr(const char *col, const char *unit, unsigned n)
@@ -415,6 +417,8 @@ void qs_ddl_free(struct qs_ddl *d)
 		free(o->name);
 		free(o->sql);
 		free(o->ttl);
+		free(o->comment);
+		free(o->engine);
 	}
 	free(d->obj);
 	free(d);

@@ -47,6 +47,8 @@ struct qs_ddl_object {
 	char *name;               /* object name without the database ("fullflow") */
 	char *sql;                /* CREATE ... IF NOT EXISTS ..., no trailing ';' */
 	char *ttl;                /* tables: the TTL clause's expression, NULL when none */
+	char *comment;            /* tables: the table comment (unquoted) */
+	char *engine;             /* tables: "MergeTree" / "AggregatingMergeTree" */
 	struct qs_ddl_column *cols; /* tables only */
 	size_t ncols;
 };
