@@ -6,3 +6,9 @@ COMMON_SRCS += common/spool/spool_format.c common/spool/spool_reader.c common/sp
 UNIT_TESTS += test_spool
 test_spool_SRCS := test/unit/test_spool.c
 test_spool_WRAP := write
+
+PROGRAMS += qoestor-spool
+qoestor-spool_SRCS := tools/qoestor-spool.c
+
+PROGRAMS += bench-spool
+bench-spool_SRCS := tools/bench-spool.c
