@@ -14,3 +14,6 @@ sql: bin/qoestor-schema
 # make sql-check: fail when sql/qoestor.sql or docs/SCHEMA.md is stale.
 sql-check: bin/qoestor-schema
 	sh tools/qoestor-schema-check.sh bin/qoestor-schema
+
+UNIT_TESTS += test_schema
+test_schema_SRCS := test/unit/test_schema.c
