@@ -36,6 +36,7 @@ struct dict_data {
 	uint32_t *lines;
 	struct dict_ip *ips;
 	size_t nips, capips;
+	uint64_t hash; /* of the file as read */
 };
 
 struct parse {
@@ -149,6 +150,25 @@ void dict_data_free(struct dict_data *d)
 const struct dict_def *dict_data_def(const struct dict_data *d) { return d->def; }
 size_t dict_data_rows(const struct dict_data *d) { return d->nrows; }
 uint32_t dict_data_line(const struct dict_data *d, size_t row) { return d->lines[row]; }
+uint64_t dict_data_hash(const struct dict_data *d) { return d->hash; }
+
+uint64_t dict_hash_bytes(const void *p, size_t n)
+{
+	const unsigned char *b = p;
+	uint64_t h = 0x9e3779b97f4a7c15ULL ^ n;
+	size_t i = 0;
+	for (; i + 8 <= n; i += 8) {
+		uint64_t w;
+		memcpy(&w, b + i, 8);
+		h = (h ^ w) * 0xff51afd7ed558ccdULL;
+		h ^= h >> 29;
+	}
+	for (; i < n; i++)
+		h = (h ^ b[i]) * 0x100000001b3ULL;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	return h ^ (h >> 33);
+}
 
 static const union dval *val(const struct dict_data *d, size_t row, size_t col)
 {
@@ -651,6 +671,7 @@ static int parse_owned(const struct dict_def *def, const char *name, char *buf, 
 		dict_errors_add(errs, "%s: out of memory", name);
 		return -1;
 	}
+	p.d->hash = dict_hash_bytes(buf, len);
 	char *s = buf, *end = buf + len;
 	if (len >= 3 && memcmp(s, "\xef\xbb\xbf", 3) == 0)
 		s += 3;

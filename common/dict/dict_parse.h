@@ -62,6 +62,10 @@ void dict_data_free(struct dict_data *d);
 
 const struct dict_def *dict_data_def(const struct dict_data *d);
 size_t dict_data_rows(const struct dict_data *d);
+/* A 64-bit hash of the file's bytes as read (to tell contents apart). */
+uint64_t dict_data_hash(const struct dict_data *d);
+uint64_t dict_hash_bytes(const void *p, size_t n);
+
 /* Line of the file a row came from. */
 uint32_t dict_data_line(const struct dict_data *d, size_t row);
 

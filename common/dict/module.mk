@@ -1,6 +1,7 @@
 # common/dict/module.mk: the dictionaries (table, parser, validator, lookups) and qoestor-dict.
 COMMON_SRCS += common/dict/dict_table.c common/dict/dict_value.c common/dict/dict_map.c \
-	common/dict/dict_parse.c common/dict/dict_lpm.c
+	common/dict/dict_parse.c common/dict/dict_lpm.c \
+	common/dict/dict_watch.c common/dict/dict_store.c
 
 PROGRAMS += qoestor-dict
 qoestor-dict_SRCS := tools/qoestor-dict.c
@@ -10,3 +11,6 @@ test_dict_parse_SRCS := test/unit/test_dict_parse.c
 
 UNIT_TESTS += test_dict_lookup
 test_dict_lookup_SRCS := test/unit/test_dict_lookup.c
+
+UNIT_TESTS += test_dict_store
+test_dict_store_SRCS := test/unit/test_dict_store.c
