@@ -1,2 +1,5 @@
 # common/ch/module.mk: ClickHouse SQL quoting and the HTTP client.
 COMMON_SRCS += common/ch/chsql.c common/ch/ch.c
+
+UNIT_TESTS += test_schema_ch
+test_schema_ch_SRCS := test/unit/test_schema_ch.c
