@@ -146,7 +146,7 @@ static int alter(struct ch_client *c, const char *db, const char *table, const c
 static int check_table(struct ch_client *c, const char *db, const struct qs_ddl_object *o,
 	const struct row *t, const struct rows *cols, struct initdb_report *rep)
 {
-	char what[512];
+	char what[1024];
 	/* Columns the schema defines. */
 	for (size_t i = 0; i < o->ncols; i++) {
 		const struct qs_ddl_column *col = &o->cols[i];
@@ -198,14 +198,14 @@ static int check_table(struct ch_client *c, const char *db, const struct qs_ddl_
 		char *clause = NULL;
 		if (asprintf(&clause, "MODIFY TTL %s", o->ttl) < 0)
 			return -1;
-		snprintf(what, sizeof what, "changed the retention of %s.%s: TTL %s (was %s)", db, o->name, o->ttl,
+		snprintf(what, sizeof what, "changed the retention of %s.%s: TTL %.200s (was %.200s)", db, o->name, o->ttl,
 			ttl[0] ? ttl : "none");
 		int r = alter(c, db, o->name, clause, what, rep);
 		free(clause);
 		if (r != 0)
 			return -1;
 	} else if (!o->ttl && ttl[0]) {
-		snprintf(what, sizeof what, "removed the retention of %s.%s (was TTL %s)", db, o->name, ttl);
+		snprintf(what, sizeof what, "removed the retention of %s.%s (was TTL %.200s)", db, o->name, ttl);
 		if (alter(c, db, o->name, "REMOVE TTL", what, rep) != 0)
 			return -1;
 	}
