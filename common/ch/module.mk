@@ -3,3 +3,6 @@ COMMON_SRCS += common/ch/chsql.c common/ch/ch.c
 
 UNIT_TESTS += test_schema_ch
 test_schema_ch_SRCS := test/unit/test_schema_ch.c
+
+FUZZERS += fuzz_schema_chsql
+fuzz_schema_chsql_SRCS := test/fuzz/fuzz_schema_chsql.c
