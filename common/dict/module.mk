@@ -14,3 +14,6 @@ test_dict_lookup_SRCS := test/unit/test_dict_lookup.c
 
 UNIT_TESTS += test_dict_store
 test_dict_store_SRCS := test/unit/test_dict_store.c
+
+FUZZERS += fuzz_dict_parse
+fuzz_dict_parse_SRCS := test/fuzz/fuzz_dict_parse.c
