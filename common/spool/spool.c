@@ -64,6 +64,9 @@ struct spool_writer {
 	uint32_t rows;
 	size_t value_bytes;
 	struct col_buf *cols;
+	int str_cols[QS_MAX_COLS]; /* indexes of the QS_STR columns */
+	size_t nstr;
+	size_t fixed_max;          /* bytes of a record with every fixed column present */
 	uint8_t *raw;
 	size_t rawcap;
 	uint8_t *out;
@@ -168,6 +171,9 @@ static int alloc_cols(struct spool_writer *w)
 		struct col_buf *c = &w->cols[i];
 		c->type = w->def->cols[i].type;
 		c->width = spf_type_width(c->type);
+		if (c->type == QS_STR)
+			w->str_cols[w->nstr++] = (int)i;
+		w->fixed_max += c->width;
 		c->bitmap = calloc(1, w->block_rows / 8 + 1);
 		c->vcap = (size_t)w->block_rows * (c->type == QS_STR ? 4 : c->width);
 		c->vals = malloc(c->vcap);
@@ -274,39 +280,36 @@ static void append(struct spool_writer *w, const struct qs_record *r)
 	w->rows++;
 }
 
-/* Bytes one record adds to the block, and a pre-reservation of its strings so
- * append cannot fail half-way. */
+/* Bytes one record adds to the block (an upper bound: every fixed column
+ * counted), after checking its strings. */
 static int reserve(struct spool_writer *w, const struct qs_record *r, size_t *bytes)
 {
-	size_t total = 0;
-	for (size_t i = 0; i < w->def->ncols; i++) {
-		if (!qs_record_has(r, (int)i))
+	size_t total = w->fixed_max;
+	for (size_t k = 0; k < w->nstr; k++) {
+		int i = w->str_cols[k];
+		if (!qs_record_has(r, i))
 			continue;
-		struct col_buf *c = &w->cols[i];
-		if (c->type != QS_STR) {
-			total += c->width;
-			continue;
-		}
 		if (r->v[i].len > MAX_RECORD_BYTES || (r->v[i].len && !r->v[i].p)) {
 			errno = r->v[i].len > MAX_RECORD_BYTES ? EMSGSIZE : EINVAL;
 			return -1;
 		}
 		total += 4 + r->v[i].len;
-		if (total > MAX_RECORD_BYTES) {
-			errno = EMSGSIZE;
-			return -1;
-		}
+	}
+	if (total > MAX_RECORD_BYTES) {
+		errno = EMSGSIZE;
+		return -1;
 	}
 	*bytes = total;
 	return 0;
 }
 
+/* Room for the record's string bytes, so append cannot fail half-way. */
 static int reserve_strings(struct spool_writer *w, const struct qs_record *r)
 {
-	for (size_t i = 0; i < w->def->ncols; i++) {
+	for (size_t k = 0; k < w->nstr; k++) {
+		int i = w->str_cols[k];
 		struct col_buf *c = &w->cols[i];
-		if (c->type == QS_STR && qs_record_has(r, (int)i) &&
-		    grow(&c->sbytes, &c->scap, c->slen + r->v[i].len) < 0) {
+		if (qs_record_has(r, i) && grow(&c->sbytes, &c->scap, c->slen + r->v[i].len) < 0) {
 			errno = ENOMEM;
 			return -1;
 		}
@@ -332,7 +335,10 @@ static size_t build_raw(struct spool_writer *w)
 			memcpy(w->raw + pos, c->bitmap, bm);
 			pos += bm;
 		}
-		memcpy(w->raw + pos, c->vals, c->vlen);
+		if (c->type != QS_STR)
+			spf_shuffle(w->raw + pos, c->vals, c->npresent, c->width);
+		else
+			memcpy(w->raw + pos, c->vals, c->vlen);
 		pos += c->vlen;
 		if (c->slen) {
 			memcpy(w->raw + pos, c->sbytes, c->slen);

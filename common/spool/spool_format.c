@@ -201,3 +201,47 @@ uint32_t spf_crc32(uint32_t crc, const void *p, size_t len)
 	}
 	return crc;
 }
+
+/* Constant widths let the compiler unroll and vectorise the common cases. */
+#define SHUF_W(W)                                                                 \
+	static void shuf_##W(uint8_t *out, const uint8_t *in, size_t n)           \
+	{                                                                         \
+		for (size_t k = 0; k < n; k++)                                    \
+			for (size_t b = 0; b < W; b++)                            \
+				out[b * n + k] = in[k * W + b];                   \
+	}                                                                         \
+	static void unshuf_##W(uint8_t *out, const uint8_t *in, size_t n)         \
+	{                                                                         \
+		for (size_t k = 0; k < n; k++)                                    \
+			for (size_t b = 0; b < W; b++)                            \
+				out[k * W + b] = in[b * n + k];                   \
+	}
+SHUF_W(2)
+SHUF_W(4)
+SHUF_W(8)
+
+void spf_shuffle(uint8_t *out, const uint8_t *in, size_t n, size_t width)
+{
+	switch (width) {
+	case 1: memcpy(out, in, n); return;
+	case 2: shuf_2(out, in, n); return;
+	case 4: shuf_4(out, in, n); return;
+	case 8: shuf_8(out, in, n); return;
+	}
+	for (size_t k = 0; k < n; k++)
+		for (size_t b = 0; b < width; b++)
+			out[b * n + k] = in[k * width + b];
+}
+
+void spf_unshuffle(uint8_t *out, const uint8_t *in, size_t n, size_t width)
+{
+	switch (width) {
+	case 1: memcpy(out, in, n); return;
+	case 2: unshuf_2(out, in, n); return;
+	case 4: unshuf_4(out, in, n); return;
+	case 8: unshuf_8(out, in, n); return;
+	}
+	for (size_t k = 0; k < n; k++)
+		for (size_t b = 0; b < width; b++)
+			out[k * width + b] = in[b * n + k];
+}

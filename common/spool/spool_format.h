@@ -101,27 +101,73 @@ struct spf_name {
 /* Parse a published file name (no directory part); 0 ok, -1 not one of ours. */
 int spf_parse_name(const char *name, struct spf_name *out);
 
-/* Little-endian helpers. */
-static inline void spf_put16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); }
+/* Little-endian helpers (plain loads and stores on little-endian hosts). */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define SPF_LE_HOST 1
+#else
+#define SPF_LE_HOST 0
+#endif
+static inline void spf_put16(uint8_t *p, uint16_t v)
+{
+	if (SPF_LE_HOST) {
+		memcpy(p, &v, 2);
+		return;
+	}
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+}
 static inline void spf_put32(uint8_t *p, uint32_t v)
 {
+	if (SPF_LE_HOST) {
+		memcpy(p, &v, 4);
+		return;
+	}
 	for (int i = 0; i < 4; i++)
 		p[i] = (uint8_t)(v >> (8 * i));
 }
 static inline void spf_put64(uint8_t *p, uint64_t v)
 {
+	if (SPF_LE_HOST) {
+		memcpy(p, &v, 8);
+		return;
+	}
 	for (int i = 0; i < 8; i++)
 		p[i] = (uint8_t)(v >> (8 * i));
 }
-static inline uint16_t spf_get16(const uint8_t *p) { return (uint16_t)(p[0] | (p[1] << 8)); }
+static inline uint16_t spf_get16(const uint8_t *p)
+{
+	if (SPF_LE_HOST) {
+		uint16_t v;
+		memcpy(&v, p, 2);
+		return v;
+	}
+	return (uint16_t)(p[0] | (p[1] << 8));
+}
 static inline uint32_t spf_get32(const uint8_t *p)
 {
+	if (SPF_LE_HOST) {
+		uint32_t v;
+		memcpy(&v, p, 4);
+		return v;
+	}
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 static inline uint64_t spf_get64(const uint8_t *p)
 {
+	if (SPF_LE_HOST) {
+		uint64_t v;
+		memcpy(&v, p, 8);
+		return v;
+	}
 	return (uint64_t)spf_get32(p) | (uint64_t)spf_get32(p + 4) << 32;
 }
+
+/* Byte planes of n fixed-width values (the on-disk layout of fixed-width
+ * columns): out holds byte 0 of every value, then byte 1 of every value ...
+ * Width 1 is a plain copy. spf_unshuffle is the inverse. in and out must not
+ * overlap; both hold n * width bytes. */
+void spf_shuffle(uint8_t *out, const uint8_t *in, size_t n, size_t width);
+void spf_unshuffle(uint8_t *out, const uint8_t *in, size_t n, size_t width);
 
 /* CRC-32 (zlib) of len bytes, continuing from crc (start with 0). */
 uint32_t spf_crc32(uint32_t crc, const void *p, size_t len);

@@ -50,6 +50,8 @@ struct spool_reader {
 	size_t stored_cap;
 	uint8_t *raw;           /* decompressed payload */
 	size_t raw_cap;
+	uint8_t *fixed;         /* fixed-width values of the current block, un-shuffled */
+	size_t fixed_cap;
 	uint32_t *offs;         /* string offsets of the current block */
 	size_t offs_cap;
 	uint8_t *ones;          /* SPF_MAX_BLOCK_ROWS bits set: SPF_PRES_ALL */
@@ -353,10 +355,11 @@ static int decode_data(struct spool_reader *r, uint32_t rows, size_t raw_len, ui
 {
 	struct cur c = { r->raw, raw_len, 0, 0 };
 	size_t bm_len = (rows + 7) / 8;
-	size_t noffs = 0;
+	size_t noffs = 0, nfixed = 0;
 	/* Worst case: every string column has raw_len/4 values. */
 	size_t need = (raw_len / 4 + r->def.ncols) * sizeof(uint32_t);
-	if (grow((void **)&r->offs, &r->offs_cap, need) < 0) {
+	if (grow((void **)&r->offs, &r->offs_cap, need) < 0 ||
+	    grow((void **)&r->fixed, &r->fixed_cap, raw_len ? raw_len : 1) < 0) {
 		fail(r, off, bi, "out of memory");
 		return -1;
 	}
@@ -395,9 +398,13 @@ static int decode_data(struct spool_reader *r, uint32_t rows, size_t raw_len, ui
 			return -1;
 		}
 		if (col->type != QS_STR) {
-			col->values = take(&c, (size_t)col->npresent * col->width);
-			if (!col->values && col->npresent)
+			size_t n = (size_t)col->npresent * col->width;
+			const uint8_t *planes = take(&c, n);
+			if (!planes)
 				goto truncated;
+			spf_unshuffle(r->fixed + nfixed, planes, col->npresent, col->width);
+			col->values = r->fixed + nfixed;
+			nfixed += n;
 			continue;
 		}
 		const uint8_t *lens = take(&c, (size_t)col->npresent * 4);
@@ -680,6 +687,7 @@ void spool_reader_close(struct spool_reader *r)
 	free(r->stored);
 	free(r->raw);
 	free(r->offs);
+	free(r->fixed);
 	free(r->ones);
 	free(r->zeros);
 	free(r->block.cols);
