@@ -12,3 +12,6 @@ qoestor-spool_SRCS := tools/qoestor-spool.c
 
 PROGRAMS += bench-spool
 bench-spool_SRCS := tools/bench-spool.c
+
+FUZZERS += fuzz_spool_reader
+fuzz_spool_reader_SRCS := test/fuzz/fuzz_spool_reader.c

@@ -684,6 +684,15 @@ static void test_corrupt_every_bit_and_truncation(void **state)
 	uint8_t *good = small_file(&len);
 	char err[512];
 	uint64_t rows;
+	const char *seeds = getenv("TEST_SPOOL_SEED_DIR"); /* fuzz corpus: see test/fuzz */
+	if (seeds) {
+		char p[600];
+		snprintf(p, sizeof p, "%s/all-types-5-rows.qsp", seeds);
+		FILE *f = fopen(p, "wb");
+		assert_non_null(f);
+		assert_int_equal(fwrite(good, 1, len, f), len);
+		fclose(f);
+	}
 	assert_int_equal(read_all(good, len, err, sizeof err, &rows), 0);
 	assert_int_equal(rows, 5);
 	uint8_t *copy = malloc(len);
