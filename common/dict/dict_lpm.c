@@ -13,22 +13,35 @@
 
 __extension__ typedef unsigned __int128 u128;
 
-#define TOP_BITS 16
-#define INDEX_LEN ((1u << TOP_BITS) + 1)
+/* The index has 2^bits + 1 entries, bits between 8 and 20 growing with the number of
+ * ranges, so a bucket holds a few ranges on average: a few hundred bytes for a small
+ * set, 4 MiB for a million ranges. */
+#define MIN_BITS 8
+#define MAX_BITS 20
 
 struct family4 {
 	uint32_t *start;
 	uint32_t *val;
 	size_t n;
-	uint32_t *index; /* INDEX_LEN: last range starting at or below t << 16 */
+	unsigned bits;
+	uint32_t *index; /* index[t]: last range starting at or below t << (32 - bits) */
 };
 
 struct family6 {
 	u128 *start;
 	uint32_t *val;
 	size_t n;
-	uint32_t *index; /* INDEX_LEN: last range starting at or below t << 112 */
+	unsigned bits;
+	uint32_t *index; /* index[t]: last range starting at or below t << (128 - bits) */
 };
+
+static unsigned bits_for(size_t n)
+{
+	unsigned b = MIN_BITS;
+	while (b < MAX_BITS && ((size_t)1 << b) < n)
+		b++;
+	return b;
+}
 
 struct dict_lpm {
 	struct family4 f4;
@@ -132,29 +145,29 @@ static size_t collect(const struct dict_ip *p, size_t n, int v6, struct item *it
 	return k;
 }
 
-/* index[t] = last range whose start <= t << shift, for t in 0..65536. */
+/* index[t] = last range whose start <= t << (width - bits), t in 0..2^bits. */
 static void build_index4(struct family4 *f)
 {
-	size_t r = 0;
-	for (uint64_t t = 0; t < INDEX_LEN; t++) {
-		uint64_t pos = t << 16;
+	size_t r = 0, len = ((size_t)1 << f->bits) + 1;
+	for (uint64_t t = 0; t < len - 1; t++) {
+		uint64_t pos = t << (32 - f->bits);
 		while (r + 1 < f->n && f->start[r + 1] <= pos)
 			r++;
 		f->index[t] = (uint32_t)r;
 	}
-	f->index[INDEX_LEN - 1] = (uint32_t)(f->n - 1);
+	f->index[len - 1] = (uint32_t)(f->n - 1);
 }
 
 static void build_index6(struct family6 *f)
 {
-	size_t r = 0;
-	for (uint64_t t = 0; t < INDEX_LEN - 1; t++) {
-		u128 pos = (u128)t << 112;
+	size_t r = 0, len = ((size_t)1 << f->bits) + 1;
+	for (uint64_t t = 0; t < len - 1; t++) {
+		u128 pos = (u128)t << (128 - f->bits);
 		while (r + 1 < f->n && f->start[r + 1] <= pos)
 			r++;
 		f->index[t] = (uint32_t)r;
 	}
-	f->index[INDEX_LEN - 1] = (uint32_t)(f->n - 1);
+	f->index[len - 1] = (uint32_t)(f->n - 1);
 }
 
 void dict_lpm_free(struct dict_lpm *l)
@@ -186,7 +199,8 @@ int dict_lpm_build(const struct dict_ip *prefixes, size_t n, struct dict_lpm **o
 	l->f4.n = r.n;
 	l->f4.start = malloc(r.n * sizeof *l->f4.start);
 	l->f4.val = malloc(r.n * sizeof *l->f4.val);
-	l->f4.index = malloc(INDEX_LEN * sizeof *l->f4.index);
+	l->f4.bits = bits_for(r.n);
+	l->f4.index = malloc((((size_t)1 << l->f4.bits) + 1) * sizeof *l->f4.index);
 	if (!l->f4.start || !l->f4.val || !l->f4.index)
 		goto fail;
 	for (size_t i = 0; i < r.n; i++) {
@@ -200,7 +214,8 @@ int dict_lpm_build(const struct dict_ip *prefixes, size_t n, struct dict_lpm **o
 	l->f6.n = r.n;
 	l->f6.start = malloc(r.n * sizeof *l->f6.start);
 	l->f6.val = malloc(r.n * sizeof *l->f6.val);
-	l->f6.index = malloc(INDEX_LEN * sizeof *l->f6.index);
+	l->f6.bits = bits_for(r.n);
+	l->f6.index = malloc((((size_t)1 << l->f6.bits) + 1) * sizeof *l->f6.index);
 	if (!l->f6.start || !l->f6.val || !l->f6.index)
 		goto fail;
 	memcpy(l->f6.start, r.start, r.n * sizeof *r.start);
@@ -223,7 +238,7 @@ fail:
 uint32_t dict_lpm_get4(const struct dict_lpm *l, uint32_t addr)
 {
 	const struct family4 *f = &l->f4;
-	uint32_t t = addr >> 16;
+	uint32_t t = addr >> (32 - f->bits);
 	uint32_t lo = f->index[t], hi = f->index[t + 1];
 	while (lo < hi) {
 		uint32_t mid = lo + (hi - lo + 1) / 2;
@@ -239,7 +254,7 @@ uint32_t dict_lpm_get6(const struct dict_lpm *l, const uint8_t addr6[16])
 {
 	const struct family6 *f = &l->f6;
 	u128 a = addr128(addr6, 16);
-	uint32_t t = (uint32_t)(a >> 112);
+	uint32_t t = (uint32_t)(a >> (128 - f->bits));
 	uint32_t lo = f->index[t], hi = f->index[t + 1];
 	while (lo < hi) {
 		uint32_t mid = lo + (hi - lo + 1) / 2;
@@ -253,7 +268,8 @@ uint32_t dict_lpm_get6(const struct dict_lpm *l, const uint8_t addr6[16])
 
 size_t dict_lpm_bytes(const struct dict_lpm *l)
 {
-	return sizeof *l + 2 * INDEX_LEN * sizeof(uint32_t) + l->f4.n * 8 + l->f6.n * 20;
+	return sizeof *l + ((((size_t)1 << l->f4.bits) + ((size_t)1 << l->f6.bits) + 2) * 4) +
+	       l->f4.n * 8 + l->f6.n * 20;
 }
 
 size_t dict_lpm_ranges(const struct dict_lpm *l, int v6)

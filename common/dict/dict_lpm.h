@@ -3,10 +3,10 @@
  * Built once from prefixes (the value of prefixes[i] is i); then any number of threads
  * may look up concurrently without locks. The prefixes are flattened into sorted,
  * disjoint address ranges, each holding the value of the longest prefix covering it,
- * with a 65536-entry index on the top 16 address bits; a lookup is the index read plus
- * a binary search over the few ranges of that /16. No limit on prefix sizes (/0 works).
- * Memory: about 8 bytes (IPv4) or 20 bytes (IPv6) per range, at most 2 ranges per
- * prefix, plus 256 KiB of index per family.
+ * with an index on the top 8..20 address bits (more for more ranges); a lookup is the
+ * index read plus a binary search over the few ranges of that bucket. No limit on
+ * prefix sizes (/0 works). Memory: about 8 bytes (IPv4) or 20 bytes (IPv6) per range,
+ * at most 2 ranges per prefix, plus an index of 1 KiB .. 4 MiB per family.
  */
 #ifndef QOESTOR_DICT_LPM_H
 #define QOESTOR_DICT_LPM_H

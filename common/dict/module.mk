@@ -17,3 +17,6 @@ test_dict_store_SRCS := test/unit/test_dict_store.c
 
 FUZZERS += fuzz_dict_parse
 fuzz_dict_parse_SRCS := test/fuzz/fuzz_dict_parse.c
+
+PROGRAMS += bench-dict
+bench-dict_SRCS := tools/bench-dict.c
