@@ -9,6 +9,9 @@
  * the record returns (spool_writer_add copies them). A record filled by the
  * spool reader points into the reader's current block: valid until the next
  * block is read or the reader is closed.
+ * An integer wider than its column's type (QS_U8 given 300) is cut to the
+ * type's width by the writer; a QS_IPV6/QS_MAC value of the wrong length is
+ * zero-padded or cut to 16/6 bytes. Producers should not rely on either.
  * Header-only; no allocation, no errors, no threads.
  */
 #ifndef QOESTOR_SPOOL_RECORD_H

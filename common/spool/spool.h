@@ -69,7 +69,9 @@ struct spool_writer *spool_writer_open(const struct spool_writer_opts *o, char *
 int spool_writer_add(struct spool_writer *w, const struct qs_record *r);
 
 /* Write the block in memory now (if any) so every accepted record is in the
- * temporary file. 0 ok, -1 error (errno), the block stays in memory. */
+ * temporary file (survives a crash of the process; not fsynced: only
+ * publication is durable against power loss). 0 ok, -1 error (errno), the
+ * block stays in memory. */
 int spool_writer_flush(struct spool_writer *w);
 
 /* Replace the exporter counters recorded for this file (called before rotate/close).

@@ -38,11 +38,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		uint32_t rows = spool_block_rows(b);
 		for (uint32_t i = 0; i < rows; i++) {
 			spool_block_row(b, i, &rec);
-			for (size_t c = 0; c < h->def->ncols; c++)
-				if (qs_record_has(&rec, (int)c) && h->def->cols[c].type == QS_STR)
+			for (size_t c = 0; c < h->def->ncols; c++) {
+				enum qs_type t = h->def->cols[c].type;
+				if (!qs_record_has(&rec, (int)c))
+					continue;
+				if (t == QS_STR || t == QS_IPV6 || t == QS_MAC)
 					touch(rec.v[c].p, rec.v[c].len);
-				else if (qs_record_has(&rec, (int)c))
-					sink += rec.v[c].u + (rec.v[c].p ? rec.v[c].p[0] : 0);
+				else
+					sink += rec.v[c].u;
+			}
 		}
 		if (rows > 2)
 			spool_block_row(b, rows / 2, &rec); /* random access path */
