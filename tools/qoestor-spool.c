@@ -144,7 +144,7 @@ static int cmd_check(const char *path)
 	char err[600];
 	struct spool_trailer t;
 	if (spool_verify(path, &t, err, sizeof err) < 0) {
-		fprintf(stderr, "%s: invalid: %s\n", path, err);
+		fprintf(stderr, "invalid: %s\n", err);
 		return 1;
 	}
 	printf("%s: ok (%" PRIu64 " rows in %" PRIu32 " blocks%s)\n", path, t.rows, t.data_blocks,

@@ -518,6 +518,41 @@ static void test_salvage_torn_tail(void **state)
 	assert_int_equal(count_in(".quarantine", ".reason"), 1);
 }
 
+/* A complete file still in .tmp/ (crash between fsync and rename) is published
+ * as it is; a header-only leftover is removed. */
+static void test_salvage_complete_and_header_only(void **state)
+{
+	struct spool_writer *w = wopen("inst-k", 10, 0);
+	add_rows(w, 0, 25);
+	assert_int_equal(spool_writer_close(w), 0);
+	char names[4][700], part[800], hdr_only[800];
+	assert_int_equal(published(names, 4), 1);
+	snprintf(part, sizeof part, "%s/teststream/7/.tmp/inst-k.feed.part", root);
+	assert_int_equal(rename(names[0], part), 0);
+	/* a header-only leftover made from the same file's header */
+	char err[256];
+	struct spool_reader *r = spool_reader_open(part, err, sizeof err);
+	assert_non_null(r);
+	uint32_t hl = spool_reader_header(r)->header_len;
+	spool_reader_close(r);
+	FILE *in = fopen(part, "rb"), *out;
+	uint8_t buf[4096];
+	assert_true(hl <= sizeof buf);
+	assert_int_equal(fread(buf, 1, hl, in), hl);
+	fclose(in);
+	snprintf(hdr_only, sizeof hdr_only, "%s/teststream/7/.tmp/inst-k.head.part", root);
+	out = fopen(hdr_only, "wb");
+	assert_int_equal(fwrite(buf, 1, hl, out), hl);
+	fclose(out);
+	assert_int_equal(published(names, 4), 0);
+	w = wopen("inst-k", 10, 0);
+	spool_writer_close(w);
+	assert_int_equal(published(names, 4), 1);
+	check_file(names[0], 0, 25, 0); /* not flagged: it was complete */
+	assert_int_equal(count_in(".tmp", ".part"), 0);
+	assert_int_equal(count_in(".quarantine", ".reason"), 0);
+}
+
 static void test_salvage_unreadable(void **state)
 {
 	struct spool_writer *w = wopen("inst-u", 0, 0); /* creates the folders */
@@ -779,6 +814,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bad_options_and_lock, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_salvage, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_salvage_torn_tail, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_salvage_complete_and_header_only, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_salvage_unreadable, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_noreplace, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_enospc, setup, teardown),
