@@ -229,7 +229,7 @@ struct spool_writer *spool_writer_open(const struct spool_writer_opts *o, char *
 		return NULL;
 	}
 	struct salvage_result sr;
-	salvage_instance(w->dirfd, w->tmpfd, w->dir, w->instance, w->delay_s, &sr);
+	salvage_instance(w->dirfd, w->tmpfd, w->dir, w->def->name, w->dpi, w->instance, w->delay_s, &sr);
 	w->st.files_salvaged = sr.published;
 	w->st.files_quarantined = sr.quarantined;
 	return w;

@@ -33,7 +33,8 @@ static void quarantine(int tmpfd, const char *dir, const char *name, const char 
 	res->quarantined++;
 }
 
-static void salvage_one(int dirfd, int tmpfd, const char *dir, const char *name, unsigned delay_s,
+static void salvage_one(int dirfd, int tmpfd, const char *dir, const char *name,
+			const char *stream_name, unsigned dpi, const char *instance, unsigned delay_s,
 			struct salvage_result *res)
 {
 	char path[PATH_MAX + 300], err[512];
@@ -54,6 +55,13 @@ static void salvage_one(int dirfd, int tmpfd, const char *dir, const char *name,
 		return;
 	}
 	const struct spool_header *h = spool_reader_header(r);
+	if (strcmp(h->stream, stream_name) != 0 || h->dpi_id != dpi || strcmp(h->instance, instance) != 0) {
+		snprintf(err, sizeof err, "written for stream %s, dpi %u, instance %s: not this folder's",
+			 h->stream, h->dpi_id, h->instance);
+		spool_reader_close(r);
+		quarantine(tmpfd, dir, name, err, res);
+		return;
+	}
 	struct spool_block *b;
 	int rc;
 	while ((rc = spool_reader_next(r, &b)) == 1)
@@ -66,16 +74,10 @@ static void salvage_one(int dirfd, int tmpfd, const char *dir, const char *name,
 		.dirfd = dirfd, .tmpfd = tmpfd, .dir = dir, .fd = -1, .tmpname = name,
 		.good_end = good_end, .rows = rows, .nblocks = nblocks, .flags = SPF_TF_SALVAGED,
 		.closed_ms = (uint64_t)time(NULL) * 1000, .ready_s = (int64_t)time(NULL) + delay_s,
-		.stream = h->stream, .dpi = h->dpi_id, .instance = h->instance,
+		.stream = stream_name, .dpi = dpi, .instance = instance, /* checked equal above */
 		.start = (time_t)(h->created_ms / 1000), .rnd = spf_get32(h->file_id),
 		.trailer_written = rc == 0,
 	};
-	/* copy what the publication needs before closing the reader */
-	char stream[65], instance[65];
-	snprintf(stream, sizeof stream, "%s", h->stream);
-	snprintf(instance, sizeof instance, "%s", h->instance);
-	p.stream = stream;
-	p.instance = instance;
 	uint64_t header_len = h->header_len;
 	spool_reader_close(r);
 
@@ -130,8 +132,8 @@ static void salvage_one(int dirfd, int tmpfd, const char *dir, const char *name,
 		 dir, rows, nblocks, pub, rc == 0 ? " (it was complete)" : "");
 }
 
-void salvage_instance(int dirfd, int tmpfd, const char *dir, const char *instance, unsigned delay_s,
-		      struct salvage_result *res)
+void salvage_instance(int dirfd, int tmpfd, const char *dir, const char *stream, unsigned dpi,
+		      const char *instance, unsigned delay_s, struct salvage_result *res)
 {
 	memset(res, 0, sizeof *res);
 	int fd = dup(tmpfd);
@@ -166,7 +168,7 @@ void salvage_instance(int dirfd, int tmpfd, const char *dir, const char *instanc
 	}
 	closedir(d);
 	for (size_t i = 0; i < n; i++) {
-		salvage_one(dirfd, tmpfd, dir, names[i], delay_s, res);
+		salvage_one(dirfd, tmpfd, dir, names[i], stream, dpi, instance, delay_s, res);
 		free(names[i]);
 	}
 	free(names);

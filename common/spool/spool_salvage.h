@@ -7,8 +7,9 @@
  *    are copied to .quarantine/<name>.tail (+ .reason), the file is cut there,
  *    given a trailer flagged SPF_TF_SALVAGED and published;
  *  - a header and nothing else (or an empty file): removed, with a log line;
- *  - anything else (unreadable header, no verified block): moved whole to
- *    .quarantine/ with a .reason file.
+ *  - anything else (unreadable header, no verified block, a header naming
+ *    another stream, DPI or instance): moved whole to .quarantine/ with a
+ *    .reason file.
  * A step that fails (disk full...) leaves the file where it is for the next
  * start, with an error log line. Blocks on disk I/O; logs through log.h.
  */
@@ -25,7 +26,7 @@ struct salvage_result {
 	uint64_t rows;         /* rows published by salvage */
 };
 
-void salvage_instance(int dirfd, int tmpfd, const char *dir, const char *instance, unsigned delay_s,
-		      struct salvage_result *res);
+void salvage_instance(int dirfd, int tmpfd, const char *dir, const char *stream, unsigned dpi,
+		      const char *instance, unsigned delay_s, struct salvage_result *res);
 
 #endif

@@ -569,15 +569,22 @@ static void test_salvage_unreadable(void **state)
 	f = fopen(p, "wb");
 	fputs("x", f);
 	fclose(f);
+	/* a valid file of another instance under our prefix */
+	struct spool_writer *x = wopen("inst-x", 0, 0);
+	add_rows(x, 0, 3);
+	assert_int_equal(spool_writer_close(x), 0);
+	char names[4][700];
+	assert_int_equal(published(names, 4), 1);
+	snprintf(p, sizeof p, "%s/teststream/7/.tmp/inst-u.foreign.part", root);
+	assert_int_equal(rename(names[0], p), 0);
 	w = wopen("inst-u", 0, 0);
 	struct spool_writer_stats st;
 	spool_writer_stats(w, &st);
-	assert_int_equal(st.files_quarantined, 1);
+	assert_int_equal(st.files_quarantined, 2);
 	spool_writer_close(w);
-	assert_int_equal(count_in(".quarantine", ".part"), 1);
-	assert_int_equal(count_in(".quarantine", ".reason"), 1);
+	assert_int_equal(count_in(".quarantine", ".part"), 2);
+	assert_int_equal(count_in(".quarantine", ".reason"), 2);
 	assert_int_equal(count_in(".tmp", ".part"), 1); /* only other's */
-	char names[4][700];
 	assert_int_equal(published(names, 4), 0);
 }
 
