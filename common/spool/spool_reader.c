@@ -783,6 +783,11 @@ int spool_block_row(struct spool_block *b, uint32_t row, struct qs_record *rec)
 	return 0;
 }
 
+void spool_block_token(const struct spool_header *h, uint32_t block_index, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s-%" PRIu32, h->file_id_hex, block_index);
+}
+
 int spool_verify(const char *path, struct spool_trailer *t, char *err, size_t errlen)
 {
 	struct spool_reader *r = spool_reader_open(path, err, errlen);

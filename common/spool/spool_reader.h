@@ -123,6 +123,10 @@ int spool_block_column(const struct spool_block *b, int col, struct spool_column
  * rows are read in order. 0, or -1 if row is out of range. */
 int spool_block_row(struct spool_block *b, uint32_t row, struct qs_record *rec);
 
+/* The deduplication token of a block: "<file id hex>-<block index>" (at most
+ * 44 bytes with the NUL). Stable across renames, salvage and reloads. */
+void spool_block_token(const struct spool_header *h, uint32_t block_index, char *buf, size_t len);
+
 /* Read a whole file and verify everything. 0 valid (trailer copied to *t if t
  * is not NULL; its exporters pointer is NULL), -1 invalid (reason in err). */
 int spool_verify(const char *path, struct spool_trailer *t, char *err, size_t errlen);

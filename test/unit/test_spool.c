@@ -295,8 +295,14 @@ static void test_round_trip(void **state)
 	struct spool_reader *r = spool_reader_open(names[0], err, sizeof err);
 	assert_non_null(r);
 	struct spool_block *b;
+	char tok[64], want_tok[64];
 	while (spool_reader_next(r, &b) == 1) {
 		struct spool_column c;
+		spool_block_token(spool_reader_header(r), spool_block_index(b), tok, sizeof tok);
+		snprintf(want_tok, sizeof want_tok, "%s-%u", spool_reader_header(r)->file_id_hex,
+			 spool_block_index(b));
+		assert_string_equal(tok, want_tok);
+		assert_int_equal(strlen(tok), 33 + (spool_block_index(b) < 10 ? 1 : 2));
 		assert_int_equal(spool_block_column(b, 11, &c), 0); /* "always" */
 		assert_int_equal(c.npresent, c.rows);
 		assert_int_equal(spool_block_column(b, 12, &c), 0); /* "never" */
