@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -364,7 +363,6 @@ static void reset_block(struct spool_writer *w)
 /* Create the temporary file and write the header. 0 or -1 (errno). */
 static int start_file(struct spool_writer *w)
 {
-	uint8_t hdr[SPF_MAX_HEADER_LEN];
 	if (getrandom(w->file_id, sizeof w->file_id, 0) != (ssize_t)sizeof w->file_id)
 		return -1;
 	char hex[33];
@@ -376,17 +374,24 @@ static int start_file(struct spool_writer *w)
 		.block_rows = w->block_rows, .schema_hash = w->schema_hash, .file_id = w->file_id,
 		.created_ms = (uint64_t)w->created_ms, .cols = w->def->cols, .ncols = w->def->ncols,
 	};
-	size_t len = sio_build_header(hdr, sizeof hdr, &f);
-	int fd = openat(w->tmpfd, w->tmpname, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
-	if (fd < 0)
+	uint8_t *hdr = malloc(SPF_MAX_HEADER_LEN);
+	if (!hdr) {
+		errno = ENOMEM;
 		return -1;
-	if (len == 0 || sio_write_all(fd, hdr, len) < 0) {
+	}
+	size_t len = sio_build_header(hdr, SPF_MAX_HEADER_LEN, &f);
+	int fd = len ? openat(w->tmpfd, w->tmpname, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640) : -1;
+	if (fd < 0 || sio_write_all(fd, hdr, len) < 0) {
 		int e = len == 0 ? ENAMETOOLONG : errno;
-		close(fd);
-		unlinkat(w->tmpfd, w->tmpname, 0);
+		if (fd >= 0) {
+			close(fd);
+			unlinkat(w->tmpfd, w->tmpname, 0);
+		}
+		free(hdr);
 		errno = e;
 		return -1;
 	}
+	free(hdr);
 	w->fd = fd;
 	w->good_end = len;
 	w->nblocks = 0;
