@@ -1,0 +1,638 @@
+/* test_decode.c: unit tests of receiver/decode.c (IPFIX -> rows), with
+ * messages built by test/unit/ipfix_builder.c and a test-local stream
+ * definition (so the tests do not move when the real schema changes).
+ * Cases: element subsets and order, reduced-length integers, IPv4 and IPv6
+ * templates side by side, one element carrying IPv4 or IPv6 by length, varlen
+ * at 0/254/255/max, unknown elements, template redefinition and withdrawal,
+ * two observation domains, sequence gaps, unknown templates, options records,
+ * truncated sets, lying lengths, varlen overruns, pause and resume.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "log.h"
+#include "receiver/decode.h"
+#include "test/unit/ipfix_builder.h"
+
+#define VAS 43823
+
+enum { C_OCT, C_PKT, C_PROTO, C_SPORT, C_SRC4, C_SRC6, C_START, C_SESS, C_HOST, C_LOGIN,
+       C_IPS4, C_IPS6, C_RTT, C_DERIVED, C_TS, C_MAC, NCOLS };
+
+static const struct qs_column cols[NCOLS] = {
+	[C_OCT] = { "octets", QS_U64, 0, 1, 0, "UInt64", 0, "" },
+	[C_PKT] = { "packets", QS_U64, 0, 2, 0, "UInt64", 0, "" },
+	[C_PROTO] = { "proto", QS_U8, 0, 4, 0, "UInt8", 0, "" },
+	[C_SPORT] = { "sport", QS_U16, 0, 7, 0, "UInt16", 0, "" },
+	[C_SRC4] = { "src4", QS_IPV4, 0, 8, 0, "IPv4", 0, "" },
+	[C_SRC6] = { "src6", QS_IPV6, 0, 27, 0, "IPv6", 0, "" },
+	[C_START] = { "start", QS_TIME_MS, 0, 152, 0, "DateTime64(3)", 0, "" },
+	[C_SESS] = { "session", QS_U64, VAS, 2000, 0, "UInt64", 0, "" },
+	[C_HOST] = { "host", QS_STR, VAS, 2001, 0, "String", 0, "" },
+	[C_LOGIN] = { "login", QS_STR, VAS, 2003, 0, "String", 0, "" },
+	[C_IPS4] = { "ip_src4", QS_IPV4, VAS, 1003, 4, "IPv4", 0, "" },
+	[C_IPS6] = { "ip_src6", QS_IPV6, VAS, 1003, 16, "IPv6", 0, "" },
+	[C_RTT] = { "rtt", QS_U32, VAS, 2012, 0, "UInt32", 0, "" },
+	[C_DERIVED] = { "derived", QS_U8, 0, 4, 0, "UInt8", QS_F_DERIVED, "" },
+	[C_TS] = { "ts", QS_TIME_S, VAS, 1001, 0, "DateTime", 0, "" },
+	[C_MAC] = { "mac", QS_MAC, 0, 56, 0, "FixedString(6)", 0, "" },
+};
+
+static const struct qs_stream_def tdef = { QS_FULLFLOW, "test", 1500, cols, NCOLS, NULL, NULL, NULL };
+
+/* Rows caught by the emit callback, deep-copied. */
+#define MAXROWS 64
+struct row {
+	uint32_t domain;
+	uint64_t present;
+	uint64_t u[NCOLS];
+	uint8_t *p[NCOLS];
+	uint32_t len[NCOLS];
+};
+struct catcher {
+	struct row rows[MAXROWS];
+	int n;
+	int pause_at; /* emit returns 1 once when n == pause_at (-1: never) */
+};
+
+static int catch_row(void *ctx, const struct qs_record *r, uint32_t domain)
+{
+	struct catcher *c = ctx;
+	if (c->pause_at >= 0 && c->n == c->pause_at) {
+		c->pause_at = -1;
+		return 1;
+	}
+	assert_true(c->n < MAXROWS);
+	struct row *w = &c->rows[c->n++];
+	memset(w, 0, sizeof *w);
+	w->domain = domain;
+	w->present = r->present[0];
+	for (int i = 0; i < NCOLS; i++) {
+		if (!qs_record_has(r, i))
+			continue;
+		w->u[i] = r->v[i].u;
+		if (cols[i].type == QS_IPV6 || cols[i].type == QS_MAC || cols[i].type == QS_STR) {
+			w->len[i] = r->v[i].len;
+			w->p[i] = malloc(r->v[i].len + 1);
+			if (r->v[i].len)
+				memcpy(w->p[i], r->v[i].p, r->v[i].len);
+		}
+	}
+	return 0;
+}
+
+static void catcher_free(struct catcher *c)
+{
+	for (int i = 0; i < c->n; i++)
+		for (int k = 0; k < NCOLS; k++)
+			free(c->rows[i].p[k]);
+	c->n = 0;
+}
+
+struct fixture {
+	struct decode_model *m;
+	struct decode_session *s;
+	struct catcher c;
+	struct ipfix_builder b;
+};
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof *f);
+	char err[256];
+	const char *xml = getenv("QOESTOR_IE_XML"); /* test/run.sh runs tests from the top */
+	f->m = decode_model_open(xml ? xml : "dictionaries/vasexperts-ie.xml", err, sizeof err);
+	if (!f->m)
+		fail_msg("%s", err);
+	f->s = decode_session_open(f->m, &tdef, "test-peer");
+	f->c.pause_at = -1;
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	catcher_free(&f->c);
+	decode_session_close(f->s);
+	decode_model_close(f->m);
+	free(f);
+	return 0;
+}
+
+static enum decode_result feed(struct fixture *f)
+{
+	struct decode_cursor cur = { 0 };
+	size_t len = ib_end(&f->b);
+	return decode_message(f->s, f->b.buf, len, catch_row, &f->c, &cur);
+}
+
+static const struct decode_counters *counters(struct fixture *f, uint32_t domain)
+{
+	size_t n;
+	const struct decode_domain *d = decode_session_domains(f->s, &n);
+	for (size_t i = 0; i < n; i++)
+		if (d[i].domain == domain)
+			return &d[i].c;
+	fail_msg("no counters for domain %u", domain);
+	return NULL;
+}
+
+static int has(const struct row *w, int col)
+{
+	return (int)((w->present >> col) & 1);
+}
+
+/* A fullflow-like IPv4 template, elements in an unusual order, with an IANA
+ * element and a vendor element the schema does not know, and reduced lengths. */
+static void test_basic_v4(void **state)
+{
+	struct fixture *f = *state;
+	struct ipfix_builder *b = &f->b;
+	ib_begin(b, 7, 0);
+	ib_set(b, 2);
+	ib_tmpl(b, 300, 9);
+	ib_field(b, VAS, 2001, 65535); /* host, varlen */
+	ib_field(b, 0, 8, 4);          /* src4 */
+	ib_field(b, 0, 85, 8);         /* octetTotalCount: not in the schema */
+	ib_field(b, 0, 1, 4);          /* octets, reduced to 4 bytes */
+	ib_field(b, 12345, 7, 2);      /* unknown enterprise element */
+	ib_field(b, 0, 4, 1);          /* proto */
+	ib_field(b, 0, 152, 8);        /* start ms */
+	ib_field(b, VAS, 2000, 8);     /* session */
+	ib_field(b, VAS, 2012, 2);     /* rtt, reduced to 2 bytes */
+	ib_set_end(b);
+	ib_set(b, 300);
+	for (int i = 0; i < 2; i++) {
+		ib_varlen(b, i ? "example.org" : "", i ? 11 : 0);
+		ib_u32(b, 0x0a000001u + (uint32_t)i);
+		ib_u64(b, 999);
+		ib_u32(b, 4000000000u);
+		ib_u16(b, 0xbeef);
+		ib_u8(b, 6);
+		ib_u64(b, 1700000000123ull);
+		ib_u64(b, 0x0102030405060708ull);
+		ib_u16(b, 65000);
+	}
+	ib_set_end(b);
+	assert_int_equal(feed(f), DECODE_OK);
+	assert_int_equal(f->c.n, 2);
+	const struct row *w = &f->c.rows[1];
+	assert_int_equal(w->domain, 7);
+	assert_true(has(w, C_HOST));
+	assert_int_equal(w->len[C_HOST], 11);
+	assert_memory_equal(w->p[C_HOST], "example.org", 11);
+	assert_int_equal(w->u[C_SRC4], 0x0a000002u);
+	assert_int_equal(w->u[C_OCT], 4000000000u);
+	assert_int_equal(w->u[C_PROTO], 6);
+	assert_int_equal(w->u[C_START], 1700000000123ull);
+	assert_int_equal(w->u[C_SESS], 0x0102030405060708ull);
+	assert_int_equal(w->u[C_RTT], 65000);
+	/* absent is not zero */
+	assert_false(has(w, C_PKT));
+	assert_false(has(w, C_LOGIN));
+	assert_false(has(w, C_SRC6));
+	assert_false(has(w, C_DERIVED));
+	/* an empty varlen is present and empty */
+	assert_true(has(&f->c.rows[0], C_HOST));
+	assert_int_equal(f->c.rows[0].len[C_HOST], 0);
+	const struct decode_counters *c = counters(f, 7);
+	assert_int_equal(c->messages, 1);
+	assert_int_equal(c->records, 2);
+	assert_int_equal(c->rows, 2);
+	assert_int_equal(c->templates, 1);
+	assert_int_equal(c->malformed_messages, 0);
+}
+
+/* IPv4 and IPv6 templates in one message; one vendor element (1003) that
+ * carries either family by its length. */
+static void test_v4_v6_side_by_side(void **state)
+{
+	struct fixture *f = *state;
+	struct ipfix_builder *b = &f->b;
+	static const uint8_t a6[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x42 };
+	ib_begin(b, 1, 0);
+	ib_set(b, 2);
+	ib_tmpl(b, 256, 3);
+	ib_field(b, 0, 8, 4);
+	ib_field(b, VAS, 1003, 4);
+	ib_field(b, 0, 2, 8);
+	ib_tmpl(b, 257, 3);
+	ib_field(b, 0, 27, 16);
+	ib_field(b, VAS, 1003, 16);
+	ib_field(b, 0, 2, 8);
+	ib_set_end(b);
+	ib_set(b, 257);
+	ib_bytes(b, a6, 16);
+	ib_bytes(b, a6, 16);
+	ib_u64(b, 5);
+	ib_set_end(b);
+	ib_set(b, 256);
+	ib_u32(b, 0xc0a80001u);
+	ib_u32(b, 0xc0a80002u);
+	ib_u64(b, 6);
+	ib_set_end(b);
+	assert_int_equal(feed(f), DECODE_OK);
+	assert_int_equal(f->c.n, 2);
+	const struct row *v6 = &f->c.rows[0], *v4 = &f->c.rows[1];
+	assert_true(has(v6, C_SRC6) && has(v6, C_IPS6));
+	assert_false(has(v6, C_SRC4) || has(v6, C_IPS4));
+	assert_memory_equal(v6->p[C_SRC6], a6, 16);
+	assert_memory_equal(v6->p[C_IPS6], a6, 16);
+	assert_int_equal(v6->u[C_PKT], 5);
+	assert_true(has(v4, C_SRC4) && has(v4, C_IPS4));
+	assert_false(has(v4, C_SRC6) || has(v4, C_IPS6));
+	assert_int_equal(v4->u[C_SRC4], 0xc0a80001u);
+	assert_int_equal(v4->u[C_IPS4], 0xc0a80002u);
+	assert_int_equal(v4->u[C_PKT], 6);
+}
+
+/* Varlen strings of 0, 254, 255 and the largest length a message can hold. */
+static void test_varlen_lengths(void **state)
+{
+	struct fixture *f = *state;
+	struct ipfix_builder *b = &f->b;
+	static char big[65536];
+	memset(big, 'x', sizeof big);
+	const size_t lens[] = { 0, 1, 254, 255, 256, 1000, 65535 - 16 - 4 - 3 - 4 - 12 };
+	uint32_t seq = 0;
+	for (size_t i = 0; i < sizeof lens / sizeof lens[0]; i++) {
+		ib_begin(b, 1, seq);
+		if (i == 0) {
+			ib_set(b, 2);
+			ib_tmpl(b, 256, 2);
+			ib_field(b, VAS, 2003, 65535);
+			ib_field(b, 0, 4, 1);
+			ib_set_end(b);
+		}
+		ib_set(b, 256);
+		big[0] = (char)('a' + i);
+		ib_varlen(b, big, lens[i]);
+		ib_u8(b, 17);
+		ib_set_end(b);
+		assert_int_equal(feed(f), DECODE_OK);
+		seq++;
+		assert_int_equal(f->c.n, (int)i + 1);
+		const struct row *w = &f->c.rows[i];
+		assert_int_equal(w->len[C_LOGIN], lens[i]);
+		if (lens[i])
+			assert_int_equal(w->p[C_LOGIN][0], 'a' + (int)i);
+		assert_int_equal(w->u[C_PROTO], 17);
+	}
+	const struct decode_counters *c = counters(f, 1);
+	assert_int_equal(c->malformed_messages, 0);
+	assert_int_equal(c->seq_gaps, 0);
+}
+
+/* Redefinition replaces the template; withdrawal (field count 0) removes it. */
+static void test_redefine_and_withdraw(void **state)
+{
+	struct fixture *f = *state;
+	struct ipfix_builder *b = &f->b;
+	ib_begin(b, 1, 0);
+	ib_set(b, 2);
+	ib_tmpl(b, 400, 1);
+	ib_field(b, 0, 1, 8);
+	ib_set_end(b);
+	ib_set(b, 400);
+	ib_u64(b, 11);
+	ib_set_end(b);
+	ib_set(b, 2);
+	ib_tmpl(b, 400, 2);
+	ib_field(b, 0, 2, 4);
+	ib_field(b, 0, 7, 2);
+	ib_set_end(b);
+	ib_set(b, 400);
+	ib_u32(b, 22);
+	ib_u16(b, 80);
+	ib_set_end(b);
+	assert_int_equal(feed(f), DECODE_OK);
+	assert_int_equal(f->c.n, 2);
+	assert_true(has(&f->c.rows[0], C_OCT));
+	assert_false(has(&f->c.rows[0], C_PKT));
+	assert_int_equal(f->c.rows[0].u[C_OCT], 11);
+	assert_false(has(&f->c.rows[1], C_OCT));
+	assert_int_equal(f->c.rows[1].u[C_PKT], 22);
+	assert_int_equal(f->c.rows[1].u[C_SPORT], 80);
+
+	/* withdraw 400, then send data for it */
+	ib_begin(b, 1, 2);
+	ib_set(b, 2);
+	ib_tmpl(b, 400, 0);
+	ib_set_end(b);
+	ib_set(b, 400);
+	ib_u32(b, 33);
+	ib_u16(b, 81);
+	ib_set_end(b);
+	assert_int_equal(feed(f), DECODE_OK);
+	assert_int_equal(f->c.n, 2);
+	const struct decode_counters *c = counters(f, 1);
+	assert_int_equal(c->unknown_template_sets, 1);
+	assert_int_equal(c->rows, 2);
+
+	/* the next message's sequence number tells how many records were lost */
+	ib_begin(b, 1, 3);
+	assert_int_equal(feed(f), DECODE_OK);
+	assert_int_equal(c->unknown_template_records, 1);
+	assert_int_equal(c->seq_gaps, 0);
+}
+
+/* The same template id means different things in two domains. */
+static void test_two_domains(void **state)
+{
+	struct fixture *f = *state;
+	struct ipfix_builder *b = &f->b;
+	for (uint32_t dom = 1; dom <= 2; dom++) {
+		ib_begin(b, dom, 0);
+		ib_set(b, 2);
+		ib_tmpl(b, 256, 1);
+		ib_field(b, 0, dom == 1 ? 1 : 2, 8);
+		ib_set_end(b);
+		assert_int_equal(feed(f), DECODE_OK);
+	}
+	for (uint32_t dom = 1; dom <= 2; dom++) {
+		ib_begin(b, dom, 0);
+		ib_set(b, 256);
+		ib_u64(b, 100 + dom);
+		ib_u64(b, 200 + dom);
+		ib_set_end(b);
+		assert_int_equal(feed(f), DECODE_OK);
+	}
+	assert_int_equal(f->c.n, 4);
+	assert_int_equal(f->c.rows[0].domain, 1);
+	assert_true(has(&f->c.rows[0], C_OCT) && !has(&f->c.rows[0], C_PKT));
+	assert_int_equal(f->c.rows[1].u[C_OCT], 201);
+	assert_int_equal(f->c.rows[2].domain, 2);
+	assert_true(has(&f->c.rows[2], C_PKT) && !has(&f->c.rows[2], C_OCT));
+	assert_int_equal(f->c.rows[3].u[C_PKT], 202);
+	assert_int_equal(counters(f, 1)->records, 2);
+	assert_int_equal(counters(f, 2)->records, 2);
+	assert_int_equal(counters(f, 1)->messages, 2);
+}
+
+/* Sequence numbers: records the exporter numbered that never arrived. */
+static void test_sequence_gap(void **state)
+{
+	struct fixture *f = *state;
+	struct ipfix_builder *b = &f->b;
+	ib_begin(b, 3, 100);
+	ib_set(b, 2);
+	ib_tmpl(b, 256, 1);
+	ib_field(b, 0, 1, 8);
+	ib_set_end(b);
+	ib_set(b, 256);
+	ib_u64(b, 1);
+	ib_u64(b, 2);
+	ib_set_end(b);
+	assert_int_equal(feed(f), DECODE_OK);
+	ib_begin(b, 3, 102); /* in sequence */
+	ib_set(b, 256);
+	ib_u64(b, 3);
+	ib_set_end(b);
+	assert_int_equal(feed(f), DECODE_OK);
+	ib_begin(b, 3, 110); /* 7 records lost */
+	ib_set(b, 256);
+	ib_u64(b, 4);
+	ib_set_end(b);
+	assert_int_equal(feed(f), DECODE_OK);
+	const struct decode_counters *c = counters(f, 3);
+	assert_int_equal(c->seq_gaps, 7);
+	assert_int_equal(c->records, 4);
+}
+
+/* Data before its template: skipped and counted, decoded once it is known. */
+static void test_unknown_template(void **state)
+{
+	struct fixture *f = *state;
+	struct ipfix_builder *b = &f->b;
+	ib_begin(b, 1, 0);
+	ib_set(b, 999);
+	ib_u64(b, 1);
+	ib_u64(b, 2);
+	ib_u64(b, 3);
+	ib_set_end(b);
+	assert_int_equal(feed(f), DECODE_OK);
+	ib_begin(b, 1, 3);
+	ib_set(b, 2);
+	ib_tmpl(b, 999, 1);
+	ib_field(b, 0, 1, 8);
+	ib_set_end(b);
+	ib_set(b, 999);
+	ib_u64(b, 4);
+	ib_set_end(b);
+	assert_int_equal(feed(f), DECODE_OK);
+	assert_int_equal(f->c.n, 1);
+	const struct decode_counters *c = counters(f, 1);
+	assert_int_equal(c->unknown_template_sets, 1);
+	assert_int_equal(c->unknown_template_records, 3);
+	assert_int_equal(c->seq_gaps, 0);
+}
+
+/* Options records are read and counted, never emitted as rows. */
+static void test_options_records(void **state)
+{
+	struct fixture *f = *state;
+	struct ipfix_builder *b = &f->b;
+	ib_begin(b, 1, 0);
+	ib_set(b, 3);
+	ib_opt_tmpl(b, 500, 2, 1);
+	ib_field(b, 0, 149, 4); /* observationDomainId (scope) */
+	ib_field(b, 0, 1, 8);
+	ib_set_end(b);
+	ib_set(b, 500);
+	ib_u32(b, 1);
+	ib_u64(b, 77);
+	ib_set_end(b);
+	assert_int_equal(feed(f), DECODE_OK);
+	assert_int_equal(f->c.n, 0);
+	assert_int_equal(counters(f, 1)->options_records, 1);
+}
+
+static void build_one_record(struct ipfix_builder *b)
+{
+	ib_begin(b, 1, 0);
+	ib_set(b, 2);
+	ib_tmpl(b, 256, 2);
+	ib_field(b, 0, 1, 8);
+	ib_field(b, VAS, 2001, 65535);
+	ib_set_end(b);
+	ib_set(b, 256);
+	ib_u64(b, 1);
+	ib_varlen(b, "abc", 3);
+	ib_set_end(b);
+}
+
+/* A set that claims to run past the message end. */
+static void test_truncated_set(void **state)
+{
+	struct fixture *f = *state;
+	struct ipfix_builder *b = &f->b;
+	build_one_record(b);
+	ib_set(b, 256);
+	ib_u64(b, 2);
+	ib_varlen(b, "def", 3);
+	ib_set_end(b);
+	size_t len = ib_end(b);
+	b->buf[len - 16 + 2] = 0x01; /* the second data set's length: 0x01xx */
+	struct decode_cursor cur = { 0 };
+	assert_int_equal(decode_message(f->s, b->buf, len, catch_row, &f->c, &cur), DECODE_OK);
+	assert_int_equal(f->c.n, 1); /* the record before the fault is kept */
+	assert_int_equal(counters(f, 1)->malformed_messages, 1);
+}
+
+/* A varlen length past the end of its set. */
+static void test_varlen_overrun(void **state)
+{
+	struct fixture *f = *state;
+	struct ipfix_builder *b = &f->b;
+	build_one_record(b);
+	size_t len = ib_end(b);
+	b->buf[len - 4] = 200; /* "abc" now claims 200 bytes */
+	struct decode_cursor cur = { 0 };
+	assert_int_equal(decode_message(f->s, b->buf, len, catch_row, &f->c, &cur), DECODE_OK);
+	assert_int_equal(f->c.n, 0);
+	assert_int_equal(counters(f, 1)->malformed_messages, 1);
+	/* the session still works */
+	ib_begin(b, 1, 1);
+	ib_set(b, 256);
+	ib_u64(b, 5);
+	ib_varlen(b, "ok", 2);
+	ib_set_end(b);
+	assert_int_equal(feed(f), DECODE_OK);
+	assert_int_equal(f->c.n, 1);
+	assert_int_equal(f->c.rows[0].u[C_OCT], 5);
+}
+
+/* Header lies: wrong version, wrong length, too short. */
+static void test_bad_headers(void **state)
+{
+	struct fixture *f = *state;
+	struct ipfix_builder *b = &f->b;
+	build_one_record(b);
+	size_t len = ib_end(b);
+	struct decode_cursor cur = { 0 };
+	b->buf[1] = 5; /* NetFlow v5 */
+	assert_int_equal(decode_message(f->s, b->buf, len, catch_row, &f->c, &cur), DECODE_MALFORMED);
+	b->buf[1] = 10;
+	memset(&cur, 0, sizeof cur);
+	assert_int_equal(decode_message(f->s, b->buf, len - 1, catch_row, &f->c, &cur), DECODE_MALFORMED);
+	memset(&cur, 0, sizeof cur);
+	assert_int_equal(decode_message(f->s, b->buf, 10, catch_row, &f->c, &cur), DECODE_MALFORMED);
+	assert_int_equal(f->c.n, 0);
+	/* a header-only message is legal */
+	ib_begin(b, 1, 0);
+	memset(&cur, 0, sizeof cur);
+	assert_int_equal(feed(f), DECODE_OK);
+}
+
+/* A template with an absurd field count in a short set. */
+static void test_absurd_template(void **state)
+{
+	struct fixture *f = *state;
+	struct ipfix_builder *b = &f->b;
+	ib_begin(b, 1, 0);
+	ib_set(b, 2);
+	ib_tmpl(b, 256, 60000);
+	ib_field(b, 0, 1, 8);
+	ib_set_end(b);
+	assert_int_equal(feed(f), DECODE_OK);
+	ib_begin(b, 1, 0);
+	ib_set(b, 2);
+	ib_tmpl(b, 257, 1);
+	ib_field(b, 0, 1, 60000); /* a fixed length longer than any record */
+	ib_set_end(b);
+	ib_set(b, 257);
+	ib_u64(b, 1);
+	ib_set_end(b);
+	assert_int_equal(feed(f), DECODE_OK);
+	assert_int_equal(f->c.n, 0);
+}
+
+/* emit pauses (disk full); the repeated message emits each record once. */
+static void test_pause_resume(void **state)
+{
+	struct fixture *f = *state;
+	struct ipfix_builder *b = &f->b;
+	ib_begin(b, 1, 0);
+	ib_set(b, 2);
+	ib_tmpl(b, 256, 1);
+	ib_field(b, 0, 1, 8);
+	ib_set_end(b);
+	ib_set(b, 256);
+	for (uint64_t i = 0; i < 5; i++)
+		ib_u64(b, i);
+	ib_set_end(b);
+	size_t len = ib_end(b);
+	f->c.pause_at = 2;
+	struct decode_cursor cur = { 0 };
+	assert_int_equal(decode_message(f->s, b->buf, len, catch_row, &f->c, &cur), DECODE_PAUSED);
+	assert_int_equal(f->c.n, 2);
+	assert_int_equal(decode_message(f->s, b->buf, len, catch_row, &f->c, &cur), DECODE_OK);
+	assert_int_equal(f->c.n, 5);
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(f->c.rows[i].u[C_OCT], (uint64_t)i);
+	const struct decode_counters *c = counters(f, 1);
+	assert_int_equal(c->messages, 1);
+	assert_int_equal(c->records, 5);
+	assert_int_equal(c->rows, 5);
+	assert_int_equal(c->templates, 1);
+}
+
+/* Element lengths that cannot fill their column are skipped, not misread. */
+static void test_bad_element_lengths(void **state)
+{
+	struct fixture *f = *state;
+	struct ipfix_builder *b = &f->b;
+	static const uint8_t mac[6] = { 1, 2, 3, 4, 5, 6 };
+	ib_begin(b, 1, 0);
+	ib_set(b, 2);
+	ib_tmpl(b, 256, 5);
+	ib_field(b, 0, 8, 6);        /* IPv4 with 6 bytes: skipped */
+	ib_field(b, 0, 1, 3);        /* 3-byte reduced octets: fine */
+	ib_field(b, VAS, 1003, 8);   /* neither 4 nor 16: skipped */
+	ib_field(b, 0, 56, 6);       /* mac */
+	ib_field(b, VAS, 1001, 4);   /* dateTimeSeconds */
+	ib_set_end(b);
+	ib_set(b, 256);
+	ib_bytes(b, "\1\2\3\4\5\6", 6);
+	ib_uint(b, 0x123456, 3);
+	ib_u64(b, 9);
+	ib_bytes(b, mac, 6);
+	ib_u32(b, 1700000000u);
+	ib_set_end(b);
+	assert_int_equal(feed(f), DECODE_OK);
+	assert_int_equal(f->c.n, 1);
+	const struct row *w = &f->c.rows[0];
+	assert_false(has(w, C_SRC4));
+	assert_false(has(w, C_IPS4) || has(w, C_IPS6));
+	assert_int_equal(w->u[C_OCT], 0x123456);
+	assert_memory_equal(w->p[C_MAC], mac, 6);
+	assert_int_equal(w->u[C_TS], 1700000000u);
+}
+
+int main(void)
+{
+	log_init("test_decode", LOG_WARN);
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_basic_v4, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_v4_v6_side_by_side, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_varlen_lengths, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_redefine_and_withdraw, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_two_domains, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sequence_gap, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unknown_template, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_options_records, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_truncated_set, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_varlen_overrun, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_headers, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_absurd_template, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pause_resume, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_element_lengths, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
