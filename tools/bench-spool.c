@@ -169,7 +169,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	struct cols_of_interest ci = {
-		qs_column_index(d, "flow_start_ms"), qs_column_index(d, "octet_delta_count"),
+		qs_column_index(d, "flow_start_ms"), qs_column_index(d, "octets"),
 		qs_column_index(d, "source_transport_port"), qs_column_index(d, "destination_ipv4"),
 		qs_column_index(d, "host"), qs_column_index(d, "login"),
 	};

@@ -55,7 +55,7 @@ cat > "$T/ff.csv" <<CSV
 1538733600000,1538733601000,4000,40,"10.64.66.100","142.250.74.46",443,51002,"google.com","alice",6
 CSV
 curl -sS --fail-with-body --data-binary @"$T/ff.csv" \
-	"$DB_URL/?query=INSERT%20INTO%20qoestor.fullflow%20(flow_start_ms,flow_end_ms,octet_delta_count,packet_delta_count,source_ipv4,destination_ipv4,destination_transport_port,source_transport_port,host,login,protocol_identifier)%20FORMAT%20CSV" \
+	"$DB_URL/?query=INSERT%20INTO%20qoestor.fullflow%20(flow_start_ms,flow_end_ms,octets,packets,source_ipv4,destination_ipv4,destination_transport_port,source_transport_port,host,login,protocol_identifier)%20FORMAT%20CSV" \
 	|| fail "CSV insert into qoestor.fullflow failed"
 
 note "load clickstream rows"
