@@ -13,6 +13,8 @@
 # Variants build into separate trees: VARIANT=release (bin/, build/release),
 # VARIANT=asan (build/asan), VARIANT=fuzz (build/fuzz, clang + libFuzzer).
 
+.DEFAULT_GOAL := all
+
 VARIANT ?= release
 O := build/$(VARIANT)
 
