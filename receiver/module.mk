@@ -3,3 +3,10 @@ RECV_DECODE_SRCS := receiver/decode.c
 
 UNIT_TESTS += test_decode
 test_decode_SRCS := test/unit/test_decode.c test/unit/ipfix_builder.c $(RECV_DECODE_SRCS)
+RECV_DECODE_SRCS += receiver/frame.c
+
+FUZZERS += fuzz_ipfix_decode
+fuzz_ipfix_decode_SRCS := test/fuzz/fuzz_ipfix_decode.c $(RECV_DECODE_SRCS)
+
+PROGRAMS += qoestor-ipfixgen
+qoestor-ipfixgen_SRCS := tools/qoestor-ipfixgen.c
