@@ -40,8 +40,7 @@ struct decode_model {
 };
 
 enum step_kind {
-	K_HOST64,   /* 8 bytes, host order (libfixbuf widened and swapped it) */
-	K_HOST32,   /* 4 bytes, host order (an endian ipv4Address) */
+	K_HOST,     /* len = 1, 2, 4 or 8 bytes in host order (libfixbuf widened and swapped it) */
 	K_BE,       /* len bytes, network order (element without endian flag) */
 	K_BYTES,    /* len fixed bytes */
 	K_VAR,      /* fbVarfield_t */
@@ -177,7 +176,8 @@ static int find_col(const struct qs_stream_def *def, uint32_t pen, uint16_t ie, 
 
 /* Decide how element ie (wire length len) fills a column of type t: the
  * internal length and the copy step. 0 if the length does not fit the type. */
-static int plan_step(enum qs_type t, const fbInfoElement_t *ie, uint16_t *ilen, struct step *st)
+static int plan_step(fbInfoModel_t *im, enum qs_type t, const fbInfoElement_t *ie, uint16_t *ilen,
+                     struct step *st)
 {
 	uint16_t len = ie->len;
 	int endian = (ie->flags & FB_IE_F_ENDIAN) != 0;
@@ -186,9 +186,15 @@ static int plan_step(enum qs_type t, const fbInfoElement_t *ie, uint16_t *ilen, 
 		if (len == FB_IE_VARLEN || len == 0 || len > 8)
 			return 0;
 		if (endian) {
-			*ilen = 8;
-			st->kind = K_HOST64;
-			st->len = 8;
+			/* Decode into the element's own width (reduced-length encoding
+			 * widens to it); a wire length above it gets 8 bytes. */
+			const fbInfoElement_t *canon = fbInfoModelGetElementByID(im, ie->num, ie->ent);
+			uint16_t w = canon ? canon->len : 8;
+			if ((w != 1 && w != 2 && w != 4 && w != 8) || len > w)
+				w = 8;
+			*ilen = w;
+			st->kind = K_HOST;
+			st->len = w;
 		} else {
 			*ilen = len;
 			st->kind = K_BE;
@@ -199,7 +205,7 @@ static int plan_step(enum qs_type t, const fbInfoElement_t *ie, uint16_t *ilen, 
 		if (len != 4)
 			return 0;
 		*ilen = 4;
-		st->kind = endian ? K_HOST32 : K_BE;
+		st->kind = endian ? K_HOST : K_BE;
 		st->len = 4;
 		return 1;
 	case QS_IPV6:
@@ -287,7 +293,7 @@ static void tmpl_new(fbSession_t *fs, uint16_t tid, fbTemplate_t *t, void *app, 
 			continue;
 		struct step st = { .col = col };
 		uint16_t ilen = 0;
-		if (!plan_step(s->def->cols[col].type, ie, &ilen, &st)) {
+		if (!plan_step(s->m->im, s->def->cols[col].type, ie, &ilen, &st)) {
 			log_ratelimited(&s->rl, LOG_WARN, "%s domain %u template %u: element %u/%u with length %u "
 			                "cannot fill column %s (%s); the element is skipped",
 			                s->peer, domain, tid, ie->ent, ie->num, ie->len,
@@ -447,15 +453,21 @@ static void fill_record(struct decode_session *s, const struct tmpl_ctx *c)
 		const struct step *st = &c->steps[i];
 		const uint8_t *p = rec + st->off;
 		switch (st->kind) {
-		case K_HOST64: {
+		case K_HOST: {
 			uint64_t u;
-			memcpy(&u, p, 8);
-			qs_record_set_u(r, st->col, u);
-			break;
-		}
-		case K_HOST32: {
-			uint32_t u;
-			memcpy(&u, p, 4);
+			if (st->len == 8) {
+				memcpy(&u, p, 8);
+			} else if (st->len == 4) {
+				uint32_t x;
+				memcpy(&x, p, 4);
+				u = x;
+			} else if (st->len == 2) {
+				uint16_t x;
+				memcpy(&x, p, 2);
+				u = x;
+			} else {
+				u = p[0];
+			}
 			qs_record_set_u(r, st->col, u);
 			break;
 		}

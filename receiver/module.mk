@@ -10,3 +10,6 @@ fuzz_ipfix_decode_SRCS := test/fuzz/fuzz_ipfix_decode.c $(RECV_DECODE_SRCS)
 
 PROGRAMS += qoestor-ipfixgen
 qoestor-ipfixgen_SRCS := tools/qoestor-ipfixgen.c
+
+PROGRAMS += qoestor-recv
+qoestor-recv_SRCS := receiver/recv.c receiver/recv_opts.c $(RECV_DECODE_SRCS)

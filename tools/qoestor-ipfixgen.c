@@ -113,6 +113,7 @@ struct gen {
 	uint64_t now_ms;
 	char strbuf[16][70000];
 	int nstr;
+	size_t budget;        /* string bytes left for this record (a record must fit a message) */
 };
 
 static size_t gen_string(struct gen *g, uint16_t num, uint8_t **out)
@@ -125,6 +126,9 @@ static size_t gen_string(struct gen *g, uint16_t num, uint8_t **out)
 		n = pick < 5 ? edge[pick] : (size_t)rnd_below(g->long_max + 1);
 		if (n > g->long_max)
 			n = g->long_max;
+		if (n > g->budget)
+			n = g->budget;
+		g->budget -= n;
 		for (size_t i = 0; i < n; i++) /* any byte but keep it printable-ish; include tab/newline/quote */
 			s[i] = "abcdefghijklmnopqrstuvwxyz0123456789/\t\n'\\\xd0\xbf"[rnd_below(43)];
 	} else {
@@ -290,7 +294,8 @@ static void usage(FILE *f)
 	      "  --records N          records to send (default 1000)\n"
 	      "  --rate N             records per second (default 0: as fast as possible)\n"
 	      "  --v6-percent P       share of IPv6 records for fullflow/clickstream (default 20)\n"
-	      "  --long-strings N     strings of random length up to N bytes (0, 1, 254, 255, 256 included)\n"
+	      "  --long-strings N     strings of random length up to N bytes (0, 1, 254, 255, 256 included;\n"
+	      "                       at most 7000 string bytes per record: libfixbuf's messages are ~8 KiB)\n"
 	      "                       with tabs, newlines, quotes and UTF-8; default: realistic short strings\n"
 	      "  --domain N           observation domain id (default 1)\n"
 	      "  --seed N             random seed (default fixed: the same records every run)\n"
@@ -440,6 +445,7 @@ int main(int argc, char **argv)
 		uint64_t octets = 0;
 		memset(cells, 0, sizeof(cells[0]) * def->ncols);
 		g.nstr = 0;
+		g.budget = 7000; /* libfixbuf's exporter writes messages of about 8 KiB at most */
 		for (size_t k = 0; k < t->n; k++) {
 			const struct fld *f = &t->f[k];
 			const fbInfoElement_t *ie = fbInfoModelGetElementByID(im, f->num, f->ent);
@@ -501,8 +507,16 @@ int main(int argc, char **argv)
 			}
 		}
 		octs[which] += octets;
-		if (!fBufSetInternalTemplate(fb, tids[which], &err) || !fBufSetExportTemplate(fb, tids[which], &err) ||
-		    !fBufAppend(fb, rec, off, &err)) {
+		int ok = fBufSetInternalTemplate(fb, tids[which], &err) && fBufSetExportTemplate(fb, tids[which], &err);
+		if (ok && !fBufAppend(fb, rec, off, &err) && g_error_matches(err, FB_ERROR_DOMAIN, FB_ERROR_EOM)) {
+			/* libfixbuf 2.4 does not start a new message for a varlen record
+			 * that overruns the current one: emit, then append again. */
+			g_clear_error(&err);
+			ok = fBufEmit(fb, &err) && fBufAppend(fb, rec, off, &err);
+		} else if (ok && err) {
+			ok = 0;
+		}
+		if (!ok) {
 			fprintf(stderr, "qoestor-ipfixgen: after %" PRIu64 " records: %s\n", i, err->message);
 			return 1;
 		}

@@ -1,0 +1,172 @@
+/* recv_opts.c: the settings table of qoestor-recv (contract in recv_opts.h). */
+#include "receiver/recv_opts.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+enum opt_type { O_STREAM, O_UINT, O_STR, O_INSTANCE, O_FLAG };
+
+struct opt {
+	const char *name;
+	enum opt_type type;
+	size_t off;
+	size_t size;         /* O_STR: buffer size */
+	unsigned min, max;
+	const char *def;     /* default as text; "" = computed from the stream */
+	const char *doc;
+};
+
+#define OFF(f) offsetof(struct recv_opts, f)
+static const struct opt opts[] = {
+	{ "stream", O_STREAM, OFF(def), 0, 0, 0, "", "fullflow, clickstream, natflow, gtpflow or dnsflow" },
+	{ "dpi", O_UINT, OFF(dpi), 0, 0, 999, "0", "DPI number N (the [N] of the manual's IPFIX_*_PORT[N])" },
+	{ "instance", O_INSTANCE, OFF(instance), sizeof(((struct recv_opts *)0)->instance), 0, 0, "",
+	  "STREAM-DPI, as qoestor-recv@fullflow-0.service passes it; sets --stream and --dpi" },
+	{ "listen", O_STR, OFF(listen), sizeof(((struct recv_opts *)0)->listen), 0, 0, "",
+	  "tcp://HOST:PORT or udp://HOST:PORT ([::1] for IPv6); default tcp://127.0.0.1:PORT with "
+	  "PORT 1500 fullflow, 1501 clickstream, 1502 gtpflow, 1503 natflow, 1504 dnsflow, plus 10 x DPI" },
+	{ "spool", O_STR, OFF(spool), sizeof(((struct recv_opts *)0)->spool), 0, 0, "/var/qoestor/backend/dump",
+	  "spool root; files go to SPOOL/STREAM/DPI/" },
+	{ "rotate-seconds", O_UINT, OFF(rotate_s), 0, 1, 86400, "",
+	  "publish a file every N seconds, on multiples of N (default 600; clickstream 720)" },
+	{ "delay-seconds", O_UINT, OFF(delay_s), 0, 0, 86400, "",
+	  "the loader takes a file N seconds after it is published (default 0; clickstream 400)" },
+	{ "udp-timeout", O_UINT, OFF(udp_timeout_s), 0, 1, 86400, "1800",
+	  "UDP: forget an exporter (and its templates) silent for N seconds" },
+	{ "udp-rcvbuf-mb", O_UINT, OFF(udp_rcvbuf_mb), 0, 1, 2048, "64",
+	  "UDP: socket receive buffer in MiB (the kernel caps it at net.core.rmem_max)" },
+	{ "ie-file", O_STR, OFF(ie_file), sizeof(((struct recv_opts *)0)->ie_file), 0, 0,
+	  "dictionaries/vasexperts-ie.xml", "the vendor's information elements (IANA registry XML)" },
+	{ "log-level", O_UINT, OFF(log_level), 0, 3, 7, "6", "3 errors ... 6 info (default) ... 7 debug" },
+	{ "help", O_FLAG, OFF(help), 0, 0, 0, "0", "this text" },
+};
+#define NOPTS (sizeof opts / sizeof opts[0])
+
+void recv_opts_usage(FILE *f)
+{
+	fputs("usage: qoestor-recv --stream NAME [--dpi N] [OPTIONS]\n"
+	      "       qoestor-recv --instance STREAM-DPI [OPTIONS]\n"
+	      "Receive one DPI's IPFIX stream (RFC 7011, TCP or UDP) and write rotated spool files\n"
+	      "for qoestor-loader. SIGHUP publishes the current file at once; SIGTERM publishes\n"
+	      "what is held and exits 0.\n\noptions:\n", f);
+	for (size_t i = 0; i < NOPTS; i++) {
+		const struct opt *o = &opts[i];
+		fprintf(f, "  --%-16s %s", o->name, o->doc);
+		if (o->def[0] && o->type != O_FLAG)
+			fprintf(f, " [%s]", o->def);
+		fputc('\n', f);
+	}
+	fputs("\nexit status: 0 stopped by SIGTERM/SIGINT, 1 runtime error (listen, spool), 2 usage error.\n", f);
+}
+
+static int set(struct recv_opts *r, const struct opt *o, const char *v, char *err, size_t errlen)
+{
+	char *p = (char *)r + o->off;
+	switch (o->type) {
+	case O_STREAM: {
+		const struct qs_stream_def *d = qs_stream_by_name(v);
+		if (!d) {
+			snprintf(err, errlen, "--%s: unknown stream '%s' (fullflow, clickstream, natflow, gtpflow, dnsflow)",
+			         o->name, v);
+			return -1;
+		}
+		memcpy(p, &d, sizeof d);
+		return 0;
+	}
+	case O_UINT: {
+		char *end;
+		unsigned long u = strtoul(v, &end, 10);
+		if (!*v || *end || u < o->min || u > o->max) {
+			snprintf(err, errlen, "--%s: '%s' is not a number in %u..%u", o->name, v, o->min, o->max);
+			return -1;
+		}
+		unsigned x = (unsigned)u;
+		if (o->off == OFF(log_level)) {
+			int y = (int)x;
+			memcpy(p, &y, sizeof y);
+		} else {
+			memcpy(p, &x, sizeof x);
+		}
+		return 0;
+	}
+	case O_STR:
+	case O_INSTANCE:
+		if (strlen(v) >= o->size) {
+			snprintf(err, errlen, "--%s: too long", o->name);
+			return -1;
+		}
+		strcpy(p, v);
+		if (o->type == O_INSTANCE) {
+			const char *dash = strrchr(v, '-');
+			char sname[32];
+			if (!dash || (size_t)(dash - v) >= sizeof sname) {
+				snprintf(err, errlen, "--instance: '%s' is not STREAM-DPI (e.g. fullflow-0)", v);
+				return -1;
+			}
+			memcpy(sname, v, (size_t)(dash - v));
+			sname[dash - v] = 0;
+			if (set(r, &opts[0], sname, err, errlen) || set(r, &opts[1], dash + 1, err, errlen))
+				return -1;
+		}
+		return 0;
+	case O_FLAG:
+		r->help = 1;
+		return 0;
+	}
+	return -1;
+}
+
+int recv_opts_parse(struct recv_opts *o, int argc, char **argv, char *err, size_t errlen)
+{
+	memset(o, 0, sizeof *o);
+	for (size_t i = 0; i < NOPTS; i++)
+		if (opts[i].def[0] && opts[i].type != O_FLAG && set(o, &opts[i], opts[i].def, err, errlen))
+			return -1;
+	int have_rotate = 0, have_delay = 0;
+	for (int a = 1; a < argc; a++) {
+		const char *arg = argv[a];
+		if (strncmp(arg, "--", 2)) {
+			snprintf(err, errlen, "unexpected argument '%s' (see --help)", arg);
+			return -1;
+		}
+		arg += 2;
+		const char *eq = strchr(arg, '=');
+		size_t n = eq ? (size_t)(eq - arg) : strlen(arg);
+		const struct opt *op = NULL;
+		for (size_t i = 0; i < NOPTS; i++)
+			if (strlen(opts[i].name) == n && !strncmp(opts[i].name, arg, n))
+				op = &opts[i];
+		if (!op) {
+			snprintf(err, errlen, "unknown option '%s' (see --help)", argv[a]);
+			return -1;
+		}
+		const char *v = eq ? eq + 1 : NULL;
+		if (op->type != O_FLAG && !v) {
+			if (a + 1 >= argc) {
+				snprintf(err, errlen, "--%s needs a value", op->name);
+				return -1;
+			}
+			v = argv[++a];
+		}
+		if (set(o, op, v ? v : "1", err, errlen))
+			return -1;
+		have_rotate |= op->off == OFF(rotate_s);
+		have_delay |= op->off == OFF(delay_s);
+	}
+	if (o->help)
+		return 0;
+	if (!o->def) {
+		snprintf(err, errlen, "--stream or --instance is required (see --help)");
+		return -1;
+	}
+	int click = o->def->id == QS_CLICKSTREAM;
+	if (!have_rotate)
+		o->rotate_s = click ? 720 : 600;
+	if (!have_delay)
+		o->delay_s = click ? 400 : 0;
+	if (!o->instance[0])
+		snprintf(o->instance, sizeof o->instance, "%s-%u", o->def->name, o->dpi);
+	if (!o->listen[0])
+		snprintf(o->listen, sizeof o->listen, "tcp://127.0.0.1:%u", o->def->default_port + 10 * o->dpi);
+	return 0;
+}
