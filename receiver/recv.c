@@ -466,8 +466,23 @@ static void on_signal(uv_signal_t *sg, int signum)
 		if (!r->udp)
 			tcp_close(s, "shutdown");
 	}
-	if (r->udp)
+	if (r->udp) {
+		/* Decode every datagram the kernel already holds before closing. */
+		uv_os_fd_t fd;
+		if (uv_fileno((uv_handle_t *)&r->udp_sock, &fd) == 0) {
+			struct sockaddr_storage from;
+			for (;;) {
+				socklen_t fl = sizeof from;
+				ssize_t n = recvfrom(fd, r->udp_buf, sizeof r->udp_buf, MSG_DONTWAIT,
+				                     (struct sockaddr *)&from, &fl);
+				if (n < 0)
+					break;
+				uv_buf_t b = uv_buf_init((char *)r->udp_buf, (unsigned)sizeof r->udp_buf);
+				udp_recv(&r->udp_sock, n, &b, (struct sockaddr *)&from, 0);
+			}
+		}
 		uv_close((uv_handle_t *)&r->udp_sock, on_close_noop);
+	}
 	else
 		uv_close((uv_handle_t *)&r->tcp_srv, on_close_noop);
 	uv_close((uv_handle_t *)&r->tick, on_close_noop);
