@@ -202,46 +202,129 @@ uint32_t spf_crc32(uint32_t crc, const void *p, size_t len)
 	return crc;
 }
 
-/* Constant widths let the compiler unroll and vectorise the common cases. */
-#define SHUF_W(W)                                                                 \
-	static void shuf_##W(uint8_t *out, const uint8_t *in, size_t n)           \
-	{                                                                         \
-		for (size_t k = 0; k < n; k++)                                    \
-			for (size_t b = 0; b < W; b++)                            \
-				out[b * n + k] = in[k * W + b];                   \
-	}                                                                         \
-	static void unshuf_##W(uint8_t *out, const uint8_t *in, size_t n)         \
-	{                                                                         \
-		for (size_t k = 0; k < n; k++)                                    \
-			for (size_t b = 0; b < W; b++)                            \
-				out[k * W + b] = in[b * n + k];                   \
+/* Byte planes. The generic loops write one plane at a time (sequential
+ * stores); widths 8 and 4 transpose 8x8 / 4x4 byte matrices held in
+ * registers (three or two swap stages), several times faster. A transpose is
+ * its own inverse, so the same kernels un-shuffle. */
+static void planes_generic(uint8_t *out, const uint8_t *in, size_t n, size_t width)
+{
+	for (size_t b = 0; b < width; b++) {
+		uint8_t *o = out + b * n;
+		const uint8_t *i = in + b;
+		for (size_t k = 0; k < n; k++)
+			o[k] = i[k * width];
 	}
-SHUF_W(2)
-SHUF_W(4)
-SHUF_W(8)
+}
+
+static void unplanes_generic(uint8_t *out, const uint8_t *in, size_t n, size_t width)
+{
+	for (size_t b = 0; b < width; b++) {
+		const uint8_t *i = in + b * n;
+		uint8_t *o = out + b;
+		for (size_t k = 0; k < n; k++)
+			o[k * width] = i[k];
+	}
+}
+
+/* x[r] byte c <-> x[c] byte r (little-endian byte numbering). */
+static inline void tr8(uint64_t x[8])
+{
+	uint64_t t;
+	for (int i = 0; i < 4; i++) {
+		t = ((x[i] >> 32) ^ x[i + 4]) & 0x00000000ffffffffull;
+		x[i + 4] ^= t;
+		x[i] ^= t << 32;
+	}
+	for (int i = 0; i < 8; i += 4)
+		for (int j = 0; j < 2; j++) {
+			t = ((x[i + j] >> 16) ^ x[i + j + 2]) & 0x0000ffff0000ffffull;
+			x[i + j + 2] ^= t;
+			x[i + j] ^= t << 16;
+		}
+	for (int i = 0; i < 8; i += 2) {
+		t = ((x[i] >> 8) ^ x[i + 1]) & 0x00ff00ff00ff00ffull;
+		x[i + 1] ^= t;
+		x[i] ^= t << 8;
+	}
+}
+
+static inline void tr4(uint32_t x[4])
+{
+	uint32_t t;
+	for (int i = 0; i < 2; i++) {
+		t = ((x[i] >> 16) ^ x[i + 2]) & 0x0000ffffu;
+		x[i + 2] ^= t;
+		x[i] ^= t << 16;
+	}
+	for (int i = 0; i < 4; i += 2) {
+		t = ((x[i] >> 8) ^ x[i + 1]) & 0x00ff00ffu;
+		x[i + 1] ^= t;
+		x[i] ^= t << 8;
+	}
+}
 
 void spf_shuffle(uint8_t *out, const uint8_t *in, size_t n, size_t width)
 {
-	switch (width) {
-	case 1: memcpy(out, in, n); return;
-	case 2: shuf_2(out, in, n); return;
-	case 4: shuf_4(out, in, n); return;
-	case 8: shuf_8(out, in, n); return;
+	size_t k = 0;
+	if (width == 1) {
+		memcpy(out, in, n);
+		return;
 	}
-	for (size_t k = 0; k < n; k++)
-		for (size_t b = 0; b < width; b++)
-			out[b * n + k] = in[k * width + b];
+	if (!SPF_LE_HOST || (width != 8 && width != 4)) {
+		planes_generic(out, in, n, width);
+		return;
+	}
+	if (width == 8) {
+		for (; k + 8 <= n; k += 8) {
+			uint64_t x[8];
+			memcpy(x, in + k * 8, 64);
+			tr8(x);
+			for (int b = 0; b < 8; b++)
+				memcpy(out + (size_t)b * n + k, &x[b], 8);
+		}
+	} else {
+		for (; k + 4 <= n; k += 4) {
+			uint32_t x[4];
+			memcpy(x, in + k * 4, 16);
+			tr4(x);
+			for (int b = 0; b < 4; b++)
+				memcpy(out + (size_t)b * n + k, &x[b], 4);
+		}
+	}
+	for (size_t b = 0; b < width; b++) /* the last values, one by one */
+		for (size_t j = k; j < n; j++)
+			out[b * n + j] = in[j * width + b];
 }
 
 void spf_unshuffle(uint8_t *out, const uint8_t *in, size_t n, size_t width)
 {
-	switch (width) {
-	case 1: memcpy(out, in, n); return;
-	case 2: unshuf_2(out, in, n); return;
-	case 4: unshuf_4(out, in, n); return;
-	case 8: unshuf_8(out, in, n); return;
+	size_t k = 0;
+	if (width == 1) {
+		memcpy(out, in, n);
+		return;
 	}
-	for (size_t k = 0; k < n; k++)
-		for (size_t b = 0; b < width; b++)
-			out[k * width + b] = in[b * n + k];
+	if (!SPF_LE_HOST || (width != 8 && width != 4)) {
+		unplanes_generic(out, in, n, width);
+		return;
+	}
+	if (width == 8) {
+		for (; k + 8 <= n; k += 8) {
+			uint64_t x[8];
+			for (int b = 0; b < 8; b++)
+				memcpy(&x[b], in + (size_t)b * n + k, 8);
+			tr8(x);
+			memcpy(out + k * 8, x, 64);
+		}
+	} else {
+		for (; k + 4 <= n; k += 4) {
+			uint32_t x[4];
+			for (int b = 0; b < 4; b++)
+				memcpy(&x[b], in + (size_t)b * n + k, 4);
+			tr4(x);
+			memcpy(out + k * 4, x, 16);
+		}
+	}
+	for (size_t b = 0; b < width; b++)
+		for (size_t j = k; j < n; j++)
+			out[j * width + b] = in[b * n + j];
 }
