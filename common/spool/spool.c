@@ -31,12 +31,14 @@ struct col_buf {
 	enum qs_type type;
 	size_t width;
 	uint8_t *bitmap;         /* block_rows bits */
-	uint32_t npresent;
 	uint8_t *vals;           /* fixed: npresent * width; str: npresent u32 lengths */
-	size_t vlen, vcap;
+	size_t vcap;
 	uint8_t *sbytes;         /* str: concatenated bytes */
 	size_t slen, scap;
 };
+
+/* How append stores a column: integer widths, byte strings of fixed width, str. */
+enum col_kind { K_U8, K_U16, K_U32, K_U64, K_BYTES, K_STR };
 
 struct spool_writer {
 	const struct qs_stream_def *def;
@@ -59,10 +61,13 @@ struct spool_writer {
 	uint32_t nblocks;
 	uint64_t file_rows;
 
-	/* block in memory */
+	/* block in memory; the per-column hot fields of append as flat arrays */
 	uint32_t rows;
-	size_t value_bytes;
+	size_t str_bytes;          /* string bytes and their 4-byte lengths */
 	struct col_buf *cols;
+	uint8_t *wp[QS_MAX_COLS];  /* next value goes here (in cols[i].vals) */
+	uint32_t np[QS_MAX_COLS];  /* values present in the block */
+	uint8_t kind[QS_MAX_COLS]; /* enum col_kind */
 	int str_cols[QS_MAX_COLS]; /* indexes of the QS_STR columns */
 	size_t nstr;
 	size_t fixed_max;          /* bytes of a record with every fixed column present */
@@ -178,6 +183,15 @@ static int alloc_cols(struct spool_writer *w)
 		c->vals = malloc(c->vcap);
 		if (!c->bitmap || !c->vals)
 			return -1;
+		w->wp[i] = c->vals;
+		switch (c->type) {
+		case QS_U8: w->kind[i] = K_U8; break;
+		case QS_U16: w->kind[i] = K_U16; break;
+		case QS_U32: case QS_IPV4: case QS_TIME_S: w->kind[i] = K_U32; break;
+		case QS_U64: case QS_TIME_MS: w->kind[i] = K_U64; break;
+		case QS_IPV6: case QS_MAC: w->kind[i] = K_BYTES; break;
+		case QS_STR: w->kind[i] = K_STR; break;
+		}
 	}
 	return 0;
 }
@@ -235,11 +249,13 @@ struct spool_writer *spool_writer_open(const struct spool_writer_opts *o, char *
 }
 
 /* Append one record's values to the column buffers; the caller checked sizes
- * and reserved the string bytes. */
+ * and reserved the string bytes. The hot loop of the writer. */
 static void append(struct spool_writer *w, const struct qs_record *r)
 {
 	uint32_t row = w->rows;
 	size_t ncols = w->def->ncols;
+	uint8_t bit = (uint8_t)(1u << (row & 7));
+	size_t byte = row >> 3;
 	for (size_t k = 0; k * 64 < ncols; k++) {
 		uint64_t bits = r->present[k];
 		if ((k + 1) * 64 > ncols)
@@ -247,33 +263,35 @@ static void append(struct spool_writer *w, const struct qs_record *r)
 		while (bits) {
 			size_t i = k * 64 + (size_t)__builtin_ctzll(bits);
 			bits &= bits - 1;
-			struct col_buf *c = &w->cols[i];
 			const struct qs_value *v = &r->v[i];
-			c->bitmap[row >> 3] |= (uint8_t)(1u << (row & 7));
-			c->npresent++;
-			uint8_t *d = c->vals + c->vlen;
-			switch (c->type) {
-			case QS_U8: d[0] = (uint8_t)v->u; break;
-			case QS_U16: spf_put16(d, (uint16_t)v->u); break;
-			case QS_U32: case QS_IPV4: case QS_TIME_S: spf_put32(d, (uint32_t)v->u); break;
-			case QS_U64: case QS_TIME_MS: spf_put64(d, v->u); break;
-			case QS_IPV6: case QS_MAC: /* a wrong length keeps what fits, zero-padded */
-				memset(d, 0, c->width);
+			uint8_t *d = w->wp[i];
+			w->cols[i].bitmap[byte] |= bit;
+			w->np[i]++;
+			switch (w->kind[i]) {
+			case K_U8: *d = (uint8_t)v->u; w->wp[i] = d + 1; break;
+			case K_U16: spf_put16(d, (uint16_t)v->u); w->wp[i] = d + 2; break;
+			case K_U32: spf_put32(d, (uint32_t)v->u); w->wp[i] = d + 4; break;
+			case K_U64: spf_put64(d, v->u); w->wp[i] = d + 8; break;
+			case K_BYTES: { /* a wrong length keeps what fits, zero-padded */
+				size_t wd = w->cols[i].width;
+				memset(d, 0, wd);
 				if (v->p)
-					memcpy(d, v->p, v->len < c->width ? v->len : c->width);
+					memcpy(d, v->p, v->len < wd ? v->len : wd);
+				w->wp[i] = d + wd;
 				break;
-			case QS_STR:
+			}
+			case K_STR: {
+				struct col_buf *c = &w->cols[i];
 				spf_put32(d, v->len);
+				w->wp[i] = d + 4;
 				if (v->len) { /* room reserved by reserve_strings */
 					memcpy(c->sbytes + c->slen, v->p, v->len);
 					c->slen += v->len;
 				}
-				c->vlen += 4;
-				w->value_bytes += 4 + v->len;
-				continue;
+				w->str_bytes += 4 + (size_t)v->len;
+				break;
 			}
-			c->vlen += c->width;
-			w->value_bytes += c->width;
+			}
 		}
 	}
 	w->rows++;
@@ -323,11 +341,13 @@ static size_t build_raw(struct spool_writer *w)
 	size_t pos = 0;
 	for (size_t i = 0; i < w->def->ncols; i++) {
 		struct col_buf *c = &w->cols[i];
-		if (c->npresent == 0) {
+		uint32_t npresent = w->np[i];
+		size_t vlen = (size_t)(w->wp[i] - c->vals);
+		if (npresent == 0) {
 			w->raw[pos++] = SPF_PRES_NONE;
 			continue;
 		}
-		if (c->npresent == w->rows) {
+		if (npresent == w->rows) {
 			w->raw[pos++] = SPF_PRES_ALL;
 		} else {
 			w->raw[pos++] = SPF_PRES_BITMAP;
@@ -335,10 +355,10 @@ static size_t build_raw(struct spool_writer *w)
 			pos += bm;
 		}
 		if (c->type != QS_STR)
-			spf_shuffle(w->raw + pos, c->vals, c->npresent, c->width);
+			spf_shuffle(w->raw + pos, c->vals, npresent, c->width);
 		else
-			memcpy(w->raw + pos, c->vals, c->vlen);
-		pos += c->vlen;
+			memcpy(w->raw + pos, c->vals, vlen);
+		pos += vlen;
 		if (c->slen) {
 			memcpy(w->raw + pos, c->sbytes, c->slen);
 			pos += c->slen;
@@ -353,11 +373,12 @@ static void reset_block(struct spool_writer *w)
 	for (size_t i = 0; i < w->def->ncols; i++) {
 		struct col_buf *c = &w->cols[i];
 		memset(c->bitmap, 0, bm);
-		c->npresent = 0;
-		c->vlen = c->slen = 0;
+		w->np[i] = 0;
+		w->wp[i] = c->vals;
+		c->slen = 0;
 	}
 	w->rows = 0;
-	w->value_bytes = 0;
+	w->str_bytes = 0;
 }
 
 /* Create the temporary file and write the header. 0 or -1 (errno). */
@@ -405,7 +426,8 @@ static int write_block(struct spool_writer *w)
 {
 	if (w->rows == 0)
 		return 0;
-	size_t raw_max = w->value_bytes + w->def->ncols * (1 + (w->rows + 7) / 8);
+	size_t raw_max = (size_t)w->rows * w->fixed_max + w->str_bytes +
+			 w->def->ncols * (1 + (w->rows + 7) / 8);
 	if (grow(&w->raw, &w->rawcap, raw_max) < 0 ||
 	    grow(&w->out, &w->outcap, SPF_BLOCK_HDR_LEN + ZSTD_compressBound(raw_max)) < 0) {
 		errno = ENOMEM;
@@ -457,7 +479,8 @@ int spool_writer_add(struct spool_writer *w, const struct qs_record *r)
 		errno = e;
 		return -1;
 	}
-	if (w->rows == w->block_rows || (w->rows && w->value_bytes + bytes > BLOCK_VALUE_BYTES)) {
+	if (w->rows == w->block_rows ||
+	    (w->rows && (size_t)w->rows * w->fixed_max + w->str_bytes + bytes > BLOCK_VALUE_BYTES)) {
 		if (write_block(w) < 0) {
 			int e = errno;
 			w->st.rows_dropped++;
