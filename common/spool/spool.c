@@ -82,6 +82,8 @@ struct spool_writer {
 
 	struct spool_writer_stats st;
 	struct log_ratelimit rl;
+	int failing;               /* the last write failed */
+	uint64_t dropped_at_fail;  /* rows_dropped when it started failing */
 };
 
 static int64_t now_ms(void)
@@ -453,10 +455,19 @@ static int write_block(struct spool_writer *w)
 	w->st.blocks_written++;
 	w->st.bytes_written += SPF_BLOCK_HDR_LEN + clen;
 	reset_block(w);
+	if (w->failing) {
+		w->failing = 0;
+		log_notice("spool %s: writing again; %" PRIu64 " records were refused meanwhile", w->dir,
+			   w->st.rows_dropped - w->dropped_at_fail);
+	}
 	return 0;
 fail:;
 	int e = errno;
 	w->st.write_errors++;
+	if (!w->failing) {
+		w->failing = 1;
+		w->dropped_at_fail = w->st.rows_dropped;
+	}
 	log_ratelimited(&w->rl, LOG_ERR,
 			"spool %s: cannot write a block of %" PRIu32 " rows: %s; new records are "
 			"refused and counted until it can be written (free disk space)",
