@@ -1,0 +1,62 @@
+/* encoder.h: turns records into the body of one ClickHouse INSERT.
+ *
+ * The only place that knows the wire format of inserted rows (CSV today).
+ * An encoder is bound to a stream definition (a raw table, or the synthetic
+ * definition of an aggregate table, see agg.h) and emits every stored column
+ * (qs_column_stored) in definition order; encoder_columns gives the matching
+ * column list for "INSERT INTO t (cols) FORMAT <encoder_format>". Values:
+ * integers in decimal, IPv4 dotted, IPv6 as eight hex groups, QS_TIME_S as
+ * epoch seconds, QS_TIME_MS as "seconds.mmm", strings and MACs quoted with
+ * '"' doubled (any bytes); an absent value is \N in a QS_F_NULLABLE column
+ * and the type's default (0, "", 0.0.0.0, ::) elsewhere.
+ *
+ * The body is compressed as it grows (zstd or gzip, streaming), so memory is
+ * the compressed body plus a 256 KiB staging buffer. To add a format (e.g.
+ * ClickHouse Native, which costs the server less CPU per row than CSV), add it
+ * here; callers only see records in and a body out.
+ *
+ * Ownership: the encoder owns the body returned by encoder_finish until the
+ * next encoder_reset/encoder_close. Threads: one encoder per thread.
+ * Errors: -1 only when memory runs out or the compressor fails.
+ */
+#ifndef QOESTOR_LOADER_ENCODER_H
+#define QOESTOR_LOADER_ENCODER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ch/ch.h"
+#include "loader/opts.h"
+#include "spool/record.h"
+
+struct encoder;
+
+/* NULL when out of memory. def must outlive the encoder. */
+struct encoder *encoder_open(const struct qs_stream_def *def, enum loader_compress c, int level);
+void encoder_close(struct encoder *e);
+
+/* "CSV" */
+const char *encoder_format(const struct encoder *e);
+/* "a,b,c": the stored columns in the order rows are written. */
+const char *encoder_columns(const struct encoder *e);
+
+/* Append one record (r->def must be the encoder's def). 0 or -1. */
+int encoder_add(struct encoder *e, const struct qs_record *r);
+uint64_t encoder_rows(const struct encoder *e);
+/* Uncompressed bytes written since the last reset. */
+uint64_t encoder_raw_bytes(const struct encoder *e);
+
+/* End the body: *body and *len are what to send, *enc its Content-Encoding.
+ * 0 or -1. */
+int encoder_finish(struct encoder *e, const void **body, size_t *len, enum ch_encoding *enc);
+
+/* Forget the body; the next encoder_add starts a new one. */
+void encoder_reset(struct encoder *e);
+
+/* Format helpers, exposed for the unit tests: write the text of one value
+ * into p (room for 48 bytes) and return the end. */
+char *encoder_put_u64(char *p, uint64_t v);
+char *encoder_put_ipv4(char *p, uint32_t host_order);
+char *encoder_put_ipv6(char *p, const uint8_t a[16]);
+
+#endif

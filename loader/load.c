@@ -1,0 +1,539 @@
+/* load.c: one spool file -> raw inserts, aggregates, natflow rows, with
+ * stable deduplication tokens and in-place retries (see load.h).
+ */
+#include "loader/load.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ch/chsql.h"
+#include "loader/agg.h"
+#include "loader/encoder.h"
+#include "loader/enrich.h"
+#include "log.h"
+#include "spool/spool_reader.h"
+
+/* An output: one table, its encoder, its aggregate (or NULL). */
+struct out {
+	int table;                      /* LT_* index */
+	const struct qs_stream_def *def;
+	char *fqname;                   /* database.table, quoted as needed */
+	struct encoder *enc;
+};
+
+struct load_worker {
+	struct load_shared *s;
+	int id;
+	struct ch_client *ch;
+	struct out raw[QS_STREAM_COUNT];
+	struct out agg[QS_AGG_TABLES];
+	struct agg *ag[QS_AGG_TABLES];
+	struct log_ratelimit rl;
+	/* per file */
+	const struct spool_header *h;
+	uint32_t flushes[QS_AGG_TABLES];
+	struct claim_state st;
+	struct load_report *rep;
+};
+
+int load_shared_init(struct load_shared *s, const struct loader_config *cfg, struct loader_metrics *m,
+	struct dict_store *dicts)
+{
+	memset(s, 0, sizeof *s);
+	s->cfg = cfg;
+	s->m = m;
+	s->dicts = dicts;
+	for (int i = 0; i < LOAD_MAX_WORKERS; i++)
+		s->pend_table[i] = -1;
+	if (pthread_mutex_init(&s->mu, NULL) != 0)
+		return -1;
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	int rc = pthread_cond_init(&s->cv, &ca);
+	pthread_condattr_destroy(&ca);
+	return rc == 0 ? 0 : -1;
+}
+
+void load_shared_destroy(struct load_shared *s)
+{
+	pthread_mutex_destroy(&s->mu);
+	pthread_cond_destroy(&s->cv);
+}
+
+void load_shared_stop(struct load_shared *s)
+{
+	pthread_mutex_lock(&s->mu);
+	atomic_store(&s->stop, 1);
+	pthread_cond_broadcast(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+}
+
+/* ---- window guard ------------------------------------------------------------- */
+
+/* Wait while another worker retries an insert into table that is W/2 inserts old. */
+static void guard_wait(struct load_worker *w, int table)
+{
+	struct load_shared *s = w->s;
+	uint64_t half = s->cfg->dedup_window / 2;
+	pthread_mutex_lock(&s->mu);
+	for (;;) {
+		int blocked = 0;
+		for (int i = 0; i < s->nworkers; i++)
+			if (i != w->id && s->pend_table[i] == table && s->acked[table] - s->pend_since[i] >= half)
+				blocked = 1;
+		if (!blocked || atomic_load(&s->stop))
+			break;
+		pthread_cond_wait(&s->cv, &s->mu);
+	}
+	pthread_mutex_unlock(&s->mu);
+}
+
+static void guard_pending(struct load_worker *w, int table)
+{
+	struct load_shared *s = w->s;
+	pthread_mutex_lock(&s->mu);
+	if (s->pend_table[w->id] != table) {
+		s->pend_table[w->id] = table;
+		s->pend_since[w->id] = s->acked[table];
+	}
+	pthread_mutex_unlock(&s->mu);
+}
+
+static void guard_ack(struct load_worker *w, int table)
+{
+	struct load_shared *s = w->s;
+	pthread_mutex_lock(&s->mu);
+	s->acked[table]++;
+	s->pend_table[w->id] = -1;
+	pthread_cond_broadcast(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+}
+
+/* Sleep up to secs unless stopped; 1 when stopped. */
+static int nap(struct load_shared *s, unsigned secs)
+{
+	struct timespec until;
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_sec += secs;
+	pthread_mutex_lock(&s->mu);
+	while (!atomic_load(&s->stop))
+		if (pthread_cond_timedwait(&s->cv, &s->mu, &until) == ETIMEDOUT)
+			break;
+	int stopped = atomic_load(&s->stop);
+	pthread_mutex_unlock(&s->mu);
+	return stopped;
+}
+
+/* ---- worker -------------------------------------------------------------------- */
+
+static char *fq(const char *db, const char *table)
+{
+	char *d = ch_sql_is_plain_ident(db) ? strdup(db) : ch_sql_ident(db);
+	char *r = NULL;
+	if (d && asprintf(&r, "%s.%s", d, table) < 0)
+		r = NULL;
+	free(d);
+	return r;
+}
+
+static int out_init(struct out *o, const struct loader_config *cfg, int table, const struct qs_stream_def *def,
+	const char *name)
+{
+	o->table = table;
+	o->def = def;
+	o->fqname = fq(cfg->database, name);
+	o->enc = encoder_open(def, cfg->compress, (int)cfg->compress_level);
+	return o->fqname && o->enc ? 0 : -1;
+}
+
+static void out_free(struct out *o)
+{
+	free(o->fqname);
+	encoder_close(o->enc);
+	memset(o, 0, sizeof *o);
+}
+
+struct load_worker *load_worker_open(struct load_shared *s, char *err, size_t errlen)
+{
+	const struct loader_config *cfg = s->cfg;
+	struct load_worker *w = calloc(1, sizeof *w);
+	if (!w) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	w->s = s;
+	pthread_mutex_lock(&s->mu);
+	w->id = s->nworkers < LOAD_MAX_WORKERS ? s->nworkers++ : LOAD_MAX_WORKERS - 1;
+	pthread_mutex_unlock(&s->mu);
+	w->rl.interval_s = 30;
+	w->rl.burst = 3;
+	struct ch_config cc = {
+		.urls = cfg->urls, .nurls = cfg->nurls, .user = cfg->user, .password = cfg->password,
+		.auth = cfg->auth_headers ? CH_AUTH_HEADERS : CH_AUTH_BASIC, .connect_timeout_ms = 5000,
+		.timeout_ms = (long)cfg->timeout_s * 1000,
+	};
+	w->ch = ch_client_open(&cc, err, errlen);
+	if (!w->ch)
+		goto fail;
+	for (int i = 0; i < QS_STREAM_COUNT; i++) {
+		const struct qs_stream_def *d = qs_stream_def((enum qs_stream)i);
+		if (out_init(&w->raw[i], cfg, i, d, d->name))
+			goto oom;
+	}
+	for (int i = 0; i < QS_AGG_TABLES; i++) {
+		const struct qs_agg_def *ad = qs_agg_def((enum qs_agg)i);
+		unsigned period = 900;
+		const char *keys = NULL;
+		uint32_t bits = 0;
+		if (i == QS_FULLFLOW_AGG) {
+			period = cfg->fullflow_agg_period_min * 60;
+			keys = cfg->fullflow_agg_keys;
+		} else if (i == QS_CLICKSTREAM_AGG) {
+			period = cfg->clickstream_agg_period_min * 60;
+			keys = cfg->clickstream_agg_keys;
+		} else if (i == QS_NATFLOW_AGG) {
+			period = cfg->nat_agg_interval_min * 60;
+			bits = cfg->nat_agg_bitmask;
+		}
+		if (i == QS_NATFLOW_AGG && !bits)
+			continue; /* NAT_AGG_LOG_FIELDS_TO_SAVE_BITMASK=0: no natflow_agg */
+		w->ag[i] = agg_open(ad, qs_stream_def(ad->stream), period, keys, bits, cfg->max_groups);
+		if (!w->ag[i] || out_init(&w->agg[i], cfg, LT_AGG(i), agg_out_def(w->ag[i]), ad->insert_table))
+			goto oom;
+	}
+	return w;
+oom:
+	snprintf(err, errlen, "out of memory setting up a load worker");
+fail:
+	load_worker_close(w);
+	return NULL;
+}
+
+void load_worker_close(struct load_worker *w)
+{
+	if (!w)
+		return;
+	ch_client_close(w->ch);
+	for (int i = 0; i < QS_STREAM_COUNT; i++)
+		out_free(&w->raw[i]);
+	for (int i = 0; i < QS_AGG_TABLES; i++) {
+		out_free(&w->agg[i]);
+		agg_close(w->ag[i]);
+	}
+	free(w);
+}
+
+/* Errors that are not the file's fault: wrong credentials, missing table. */
+static int config_error(const struct ch_result *r)
+{
+	switch (r->exception_code) {
+	case 60:  /* UNKNOWN_TABLE */
+	case 81:  /* UNKNOWN_DATABASE */
+	case 192: /* UNKNOWN_USER */
+	case 497: /* ACCESS_DENIED */
+	case 516: /* AUTHENTICATION_FAILED */
+		return 1;
+	default:
+		return r->http_code == 401 || r->http_code == 403;
+	}
+}
+
+/* Send what o's encoder holds with token; retry in place. 0 ok, 1 stopped,
+ * -1 permanent (reason in w->rep). An empty encoder sends nothing. */
+static int send(struct load_worker *w, struct out *o, const char *token)
+{
+	uint64_t rows = encoder_rows(o->enc);
+	if (!rows)
+		return 0;
+	const void *body;
+	size_t len;
+	enum ch_encoding enc;
+	if (encoder_finish(o->enc, &body, &len, &enc) != 0) {
+		snprintf(w->rep->reason, sizeof w->rep->reason, "out of memory encoding an insert into %s", o->fqname);
+		return -1;
+	}
+	unsigned backoff = 1;
+	for (;;) {
+		guard_wait(w, o->table);
+		if (atomic_load(&w->s->stop))
+			return 1;
+		struct timespec t0, t1;
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		struct ch_result res;
+		enum ch_status st = ch_insert(w->ch, o->fqname, encoder_columns(o->enc), encoder_format(o->enc), body,
+					      len, enc, token, NULL, &res);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		if (st == CH_OK) {
+			ch_result_free(&res);
+			guard_ack(w, o->table);
+			uint64_t us = (uint64_t)(t1.tv_sec - t0.tv_sec) * 1000000u +
+				      (uint64_t)((t1.tv_nsec - t0.tv_nsec) / 1000);
+			metrics_insert(w->s->m, o->table, rows, len, us);
+			log_debug("inserted %" PRIu64 " rows into %s (%zu bytes, token %s) in %" PRIu64 " ms", rows,
+				  o->fqname, len, token, us / 1000);
+			encoder_reset(o->enc);
+			return 0;
+		}
+		if (st == CH_PERMANENT && !config_error(&res)) {
+			snprintf(w->rep->reason, sizeof w->rep->reason, "ClickHouse refused the data (insert %s): %s",
+				 token, res.msg);
+			ch_result_free(&res);
+			return -1;
+		}
+		guard_pending(w, o->table);
+		atomic_fetch_add(&w->s->m->retries, 1);
+		if (config_error(&res))
+			log_err("%s; this is a configuration problem (user, password, grants, or the schema: run "
+				"qoestor-loader --init-db); retrying in %u s", res.msg, backoff);
+		else
+			log_ratelimited(&w->rl, LOG_WARN, "%s; keeping the file, retrying in %u s", res.msg, backoff);
+		ch_result_free(&res);
+		if (nap(w->s, backoff))
+			return 1;
+		backoff = backoff * 2 > w->s->cfg->retry_max_s ? w->s->cfg->retry_max_s : backoff * 2;
+	}
+}
+
+struct emit_ctx {
+	struct load_worker *w;
+	int id;
+	uint32_t part;
+	int rc;
+};
+
+static int emit_one(void *arg, const struct qs_record *r)
+{
+	struct emit_ctx *c = arg;
+	struct out *o = &c->w->agg[c->id];
+	if (encoder_add(o->enc, r) != 0) {
+		snprintf(c->w->rep->reason, sizeof c->w->rep->reason, "out of memory encoding %s", o->fqname);
+		return c->rc = -1;
+	}
+	c->w->rep->rows_agg++;
+	if (encoder_rows(o->enc) >= c->w->st.insert_rows) {
+		char token[128];
+		snprintf(token, sizeof token, "%s.%s.a%u.%u", c->w->h->file_id_hex, qs_agg_def(c->id)->insert_table,
+			 c->w->flushes[c->id], c->part++);
+		if ((c->rc = send(c->w, o, token)) != 0)
+			return c->rc;
+	}
+	return 0;
+}
+
+/* Insert the groups of aggregate id and clear it. */
+static int flush_agg(struct load_worker *w, int id)
+{
+	struct agg *a = w->ag[id];
+	if (!a || !agg_groups(a))
+		return 0;
+	struct emit_ctx c = { w, id, 0, 0 };
+	agg_emit(a, emit_one, &c);
+	if (c.rc == 0) {
+		char token[128];
+		snprintf(token, sizeof token, "%s.%s.a%u.%u", w->h->file_id_hex, qs_agg_def(id)->insert_table,
+			 w->flushes[id], c.part);
+		c.rc = send(w, &w->agg[id], token);
+	}
+	encoder_reset(w->agg[id].enc);
+	agg_clear(a);
+	w->flushes[id]++;
+	return c.rc;
+}
+
+static int agg_of(enum qs_stream s)
+{
+	for (int i = 0; i < QS_AGG_TABLES; i++)
+		if (qs_agg_def((enum qs_agg)i)->stream == s)
+			return i;
+	return -1;
+}
+
+static int integer_type(enum qs_type t)
+{
+	return t == QS_U8 || t == QS_U16 || t == QS_U32 || t == QS_U64;
+}
+
+/* map[i] = file column of live column i, or -1. -1 on a type mismatch. */
+static int map_columns(const struct qs_stream_def *live, const struct qs_stream_def *file, int *map, char *why,
+	size_t len)
+{
+	for (size_t i = 0; i < live->ncols; i++) {
+		map[i] = -1;
+		if (!qs_column_stored(&live->cols[i]))
+			continue;
+		int f = qs_column_index(file, live->cols[i].name);
+		if (f < 0)
+			continue;
+		enum qs_type a = file->cols[f].type, b = live->cols[i].type;
+		if (a != b && !(integer_type(a) && integer_type(b))) {
+			snprintf(why, len, "schema mismatch: column %s is %s in the file but %s in schema version %d",
+				 live->cols[i].name, qs_type_name(a), qs_type_name(b), QS_SCHEMA_VERSION);
+			return -1;
+		}
+		map[i] = f;
+	}
+	return 0;
+}
+
+enum load_result load_file(struct load_worker *w, const char *path, const struct claim_state *st,
+	struct load_report *rep)
+{
+	struct load_shared *s = w->s;
+	const struct loader_config *cfg = s->cfg;
+	memset(rep, 0, sizeof *rep);
+	w->rep = rep;
+	w->st = *st;
+	memset(w->flushes, 0, sizeof w->flushes);
+	char err[512];
+	struct spool_reader *r = spool_reader_open(path, err, sizeof err);
+	if (!r) {
+		snprintf(rep->reason, sizeof rep->reason, "unreadable: %s", err);
+		return LOAD_QUARANTINE;
+	}
+	const struct spool_header *h = spool_reader_header(r);
+	w->h = h;
+	const struct qs_stream_def *live = qs_stream_by_name(h->stream);
+	enum load_result result = LOAD_QUARANTINE;
+	static __thread int map[QS_MAX_COLS];
+	static __thread struct qs_record frec, lrec, nrec;
+	struct dict_snap *snap = NULL;
+	if (!live) {
+		snprintf(rep->reason, sizeof rep->reason, "%s: unknown stream '%s'", path, h->stream);
+		goto out;
+	}
+	if (!h->schema_hash_ok) {
+		snprintf(rep->reason, sizeof rep->reason, "%s: header's schema hash does not match its column list",
+			 path);
+		goto out;
+	}
+	if (map_columns(live, h->def, map, rep->reason, sizeof rep->reason))
+		goto out;
+	for (int i = 0; i < QS_AGG_TABLES; i++)
+		if (w->ag[i])
+			agg_clear(w->ag[i]);
+	for (int i = 0; i < QS_STREAM_COUNT; i++)
+		encoder_reset(w->raw[i].enc);
+
+	struct out *raw = &w->raw[live->id];
+	int aid = agg_of(live->id);
+	struct agg *ag = aid >= 0 ? w->ag[aid] : NULL;
+	int nat = live->id == QS_FULLFLOW && cfg->nat_import_from_fullflow;
+	struct out *natout = &w->raw[QS_NATFLOW];
+	struct agg *natag = nat ? w->ag[QS_NATFLOW_AGG] : NULL;
+	struct enrich en;
+	struct enrich_cfg ec = { cfg->traffic_dir_def_mode, cfg->subscriber_filter_mode, cfg->subscriber_exclude_mode,
+				 cfg->ulr_replace_login, cfg->ulr_use_dic, cfg->nat_import_from_fullflow };
+	enrich_init(&en, &ec, live);
+	const struct qs_stream_def *natdef = qs_stream_def(QS_NATFLOW);
+
+	struct spool_block *b;
+	int rc, src = 0;
+	int64_t first = -1;
+	uint32_t last = 0;
+	uint64_t last_off = 0;
+	while ((rc = spool_reader_next(r, &b)) == 1) {
+		uint32_t bi = spool_block_index(b), n = spool_block_rows(b);
+		if (first < 0)
+			first = bi;
+		last = bi;
+		if (s->dicts && !snap)
+			snap = dict_store_acquire(s->dicts);
+		for (uint32_t row = 0; row < n && src == 0; row++) {
+			spool_block_row(b, row, &frec);
+			qs_record_clear(&lrec, live);
+			for (size_t c = 0; c < live->ncols; c++)
+				if (map[c] >= 0 && qs_record_has(&frec, map[c])) {
+					lrec.v[c] = frec.v[map[c]];
+					lrec.present[c >> 6] |= (uint64_t)1 << (c & 63);
+				}
+			unsigned fl = enrich_record(&en, snap, h->dpi_id, &lrec);
+			if (encoder_add(raw->enc, &lrec))
+				goto oom;
+			if (ag && (fl & ENRICH_AGG)) {
+				if (agg_add(ag, &lrec))
+					goto oom;
+				if (agg_full(ag))
+					src = flush_agg(w, aid);
+			}
+			if (nat && enrich_nat_row(&en, &lrec, natdef, &nrec)) {
+				rep->rows_nat++;
+				if (encoder_add(natout->enc, &nrec))
+					goto oom;
+				if (natag) {
+					if (agg_add(natag, &nrec))
+						goto oom;
+					if (agg_full(natag))
+						src = flush_agg(w, QS_NATFLOW_AGG);
+				}
+			}
+		}
+		if (src)
+			break;
+		rep->rows += n;
+		atomic_fetch_add(&s->m->rows_read, n);
+		uint64_t off = spool_block_offset(b);
+		atomic_fetch_add(&s->progress_rows, n);
+		atomic_fetch_add(&s->progress_bytes, off - last_off);
+		last_off = off;
+		/* Dictionary snapshot per block: a reload takes effect at the next block. */
+		if (snap) {
+			dict_snap_release(snap);
+			snap = NULL;
+		}
+		if (encoder_rows(raw->enc) >= w->st.insert_rows) {
+			char token[128];
+			snprintf(token, sizeof token, "%s.%s.%" PRId64 "-%u", h->file_id_hex, live->name, first, last);
+			if ((src = send(w, raw, token)) == 0 && nat) {
+				snprintf(token, sizeof token, "%s.%s.%" PRId64 "-%u", h->file_id_hex, natdef->name, first,
+					 last);
+				src = send(w, natout, token);
+			}
+			if (src)
+				break;
+			first = -1;
+		}
+	}
+	if (src)
+		goto failed;
+	/* The rest (also after a read error: the verified blocks are real data). */
+	if (first >= 0) {
+		char token[128];
+		snprintf(token, sizeof token, "%s.%s.%" PRId64 "-%u", h->file_id_hex, live->name, first, last);
+		src = send(w, raw, token);
+		if (!src && nat) {
+			snprintf(token, sizeof token, "%s.%s.%" PRId64 "-%u", h->file_id_hex, natdef->name, first, last);
+			src = send(w, natout, token);
+		}
+	}
+	if (!src && ag)
+		src = flush_agg(w, aid);
+	if (!src && natag)
+		src = flush_agg(w, QS_NATFLOW_AGG);
+	if (src)
+		goto failed;
+	atomic_fetch_add(&s->progress_bytes, spool_reader_size(r) - last_off);
+	if (rc < 0) {
+		snprintf(rep->reason, sizeof rep->reason, "%s (the %" PRIu64 " rows of the %u blocks before it were "
+			 "loaded)", spool_reader_error(r), rep->rows, spool_reader_blocks_read(r));
+		result = LOAD_QUARANTINE;
+	} else
+		result = LOAD_OK;
+	goto out;
+oom:
+	snprintf(rep->reason, sizeof rep->reason, "out of memory loading %s", path);
+	log_err("%s; leaving it claimed, it is loaded again later", rep->reason);
+	src = 1; /* not the file's fault: try again later */
+failed:
+	result = src > 0 ? LOAD_STOPPED : LOAD_QUARANTINE;
+out:
+	if (snap)
+		dict_snap_release(snap);
+	spool_reader_close(r);
+	w->h = NULL;
+	return result;
+}

@@ -1,0 +1,81 @@
+/* opts.h: the loader's settings, as one table.
+ *
+ * Every setting has a command-line name (--traffic-dir-def-mode), the vendor
+ * manual's .env key where one exists (TRAFFIC_DIR_DEF_MODE, same values, same
+ * meaning), a type, a range, a default and one line of documentation. The
+ * command line (main.c), --help and, later, the YAML config all go through
+ * loader_opt_set, so a key is parsed and checked in one place.
+ *
+ * Pure functions over a struct loader_config the caller owns; strings set
+ * from arguments are borrowed (argv outlives the config). Not thread-safe
+ * while being filled; read-only afterwards.
+ */
+#ifndef QOESTOR_LOADER_OPTS_H
+#define QOESTOR_LOADER_OPTS_H
+
+#include <getopt.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "ch/ch.h"
+#include "schema/schema.h"
+
+enum loader_compress { LC_NONE, LC_GZIP, LC_ZSTD };
+
+struct loader_config {
+	/* ClickHouse */
+	const char *urls[CH_MAX_URLS];
+	size_t nurls;
+	const char *user, *password, *password_file;
+	int auth_headers;
+	const char *database;          /* qoestor */
+	unsigned raw_ttl_hours;        /* 24; 0 forever */
+	unsigned agg_ttl_days;         /* 0 forever */
+	unsigned dedup_window;         /* non_replicated_deduplication_window (10000) */
+	/* spool */
+	const char *spool_dir;
+	const char *dict_dir;          /* NULL: no dictionaries (every lookup misses) */
+	const char *archive_dir;       /* NULL: delete loaded files */
+	unsigned insert_processes;     /* parallel inserts overall (2) */
+	unsigned stream_processes[QS_STREAM_COUNT]; /* IPFIX_<S>_DUMP_INSERT_PROCESSES; 0 = no own limit */
+	unsigned insert_rows;          /* rows per INSERT (262144) */
+	enum loader_compress compress; /* zstd */
+	unsigned compress_level;       /* 1 */
+	unsigned rescan_s;             /* periodic rescan (10) */
+	unsigned retry_max_s;          /* longest back-off between retries (60) */
+	unsigned timeout_s;            /* one HTTP request (300) */
+	unsigned max_groups;           /* aggregate groups held per file before a flush (1M) */
+	/* enrichment: the manual's .env keys */
+	unsigned traffic_dir_def_mode, subscriber_filter_mode, subscriber_exclude_mode;
+	unsigned ulr_replace_login, ulr_use_dic;
+	unsigned nat_import_from_fullflow;
+	unsigned nat_agg_bitmask, nat_agg_interval_min;
+	/* aggregation */
+	unsigned fullflow_agg_period_min, clickstream_agg_period_min;
+	const char *fullflow_agg_keys, *clickstream_agg_keys; /* comma lists; NULL = every key */
+	/* modes */
+	const char *metrics_listen;    /* "127.0.0.1:9465"; NULL = off */
+	int once, ignore_ready, init_db, print_ddl, no_init, verbose;
+};
+
+/* Fill c with the defaults. */
+void loader_config_defaults(struct loader_config *c);
+
+/* Set the setting called name (a long option name without "--", or a manual
+ * key such as TRAFFIC_DIR_DEF_MODE) from text; value is borrowed. Returns 0,
+ * or -1 with a message naming the setting and the accepted values in err. */
+int loader_opt_set(struct loader_config *c, const char *name, const char *value, char *err, size_t errlen);
+
+/* Checks across settings (period divides 15 min, known aggregate keys ...).
+ * 0 or -1 with a message. */
+int loader_config_check(const struct loader_config *c, char *err, size_t errlen);
+
+/* getopt_long table of every setting (static storage; name, has_arg, NULL,
+ * val = 1000 + index). loader_opt_name(val) gives the name back. */
+const struct option *loader_getopt_table(void);
+const char *loader_opt_name(int val);
+
+/* The settings' part of --help. */
+void loader_opts_usage(FILE *f);
+
+#endif
