@@ -101,6 +101,61 @@ char *encoder_put_ipv6(char *p, const uint8_t a[16])
 	return p;
 }
 
+/* "YYYY-MM-DD hh:mm:ss" of epoch seconds t (UTC; days_from_civil inverted,
+ * H. Hinnant's algorithm). */
+static char *put_datetime(char *p, uint64_t t)
+{
+	int64_t days = (int64_t)(t / 86400);
+	unsigned sod = (unsigned)(t % 86400);
+	days += 719468;
+	int64_t era = days / 146097;
+	unsigned doe = (unsigned)(days - era * 146097);
+	unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	int64_t y = (int64_t)yoe + era * 400;
+	unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	unsigned mp = (5 * doy + 2) / 153;
+	unsigned d = doy - (153 * mp + 2) / 5 + 1;
+	unsigned m = mp < 10 ? mp + 3 : mp - 9;
+	y += m <= 2;
+	unsigned yy = (unsigned)y;
+	*p++ = (char)('0' + yy / 1000 % 10);
+	*p++ = (char)('0' + yy / 100 % 10);
+	memcpy(p, digits2 + (yy % 100) * 2, 2), p += 2;
+	*p++ = '-';
+	memcpy(p, digits2 + m * 2, 2), p += 2;
+	*p++ = '-';
+	memcpy(p, digits2 + d * 2, 2), p += 2;
+	*p++ = ' ';
+	memcpy(p, digits2 + (sod / 3600) * 2, 2), p += 2;
+	*p++ = ':';
+	memcpy(p, digits2 + (sod / 60 % 60) * 2, 2), p += 2;
+	*p++ = ':';
+	memcpy(p, digits2 + (sod % 60) * 2, 2), p += 2;
+	return p;
+}
+
+/* Epoch seconds as ClickHouse reads them in CSV: plain numbers are only
+ * unambiguous from 10 digits on (a short number reads as a date), so
+ * earlier instants are written as date-time text. */
+#define NUMERIC_FROM 1000000000u
+
+char *encoder_put_time_s(char *p, uint64_t t)
+{
+	return t >= NUMERIC_FROM ? encoder_put_u64(p, t) : put_datetime(p, t);
+}
+
+char *encoder_put_time_ms(char *p, uint64_t ms)
+{
+	uint64_t s = ms / 1000;
+	unsigned f = (unsigned)(ms % 1000);
+	p = s >= NUMERIC_FROM ? encoder_put_u64(p, s) : put_datetime(p, s);
+	*p++ = '.';
+	*p++ = (char)('0' + f / 100);
+	*p++ = digits2[(f % 100) * 2];
+	*p++ = digits2[(f % 100) * 2 + 1];
+	return p;
+}
+
 /* ---- body ------------------------------------------------------------------ */
 
 static int out_reserve(struct encoder *e, size_t add)
@@ -337,16 +392,12 @@ int encoder_add(struct encoder *e, const struct qs_record *r)
 			case QS_IPV6:
 				p = encoder_put_ipv6(p, has && v->p && v->len >= 16 ? v->p : zero16);
 				break;
-			case QS_TIME_MS: {
-				uint64_t ms = has ? v->u : 0;
-				p = encoder_put_u64(p, ms / 1000);
-				unsigned f = (unsigned)(ms % 1000);
-				*p++ = '.';
-				*p++ = (char)('0' + f / 100);
-				*p++ = digits2[(f % 100) * 2];
-				*p++ = digits2[(f % 100) * 2 + 1];
+			case QS_TIME_MS:
+				p = encoder_put_time_ms(p, has ? v->u : 0);
 				break;
-			}
+			case QS_TIME_S:
+				p = encoder_put_time_s(p, has ? v->u : 0);
+				break;
 			default:
 				p = encoder_put_u64(p, has ? v->u : 0);
 				break;

@@ -5,8 +5,9 @@
  * definition of an aggregate table, see agg.h) and emits every stored column
  * (qs_column_stored) in definition order; encoder_columns gives the matching
  * column list for "INSERT INTO t (cols) FORMAT <encoder_format>". Values:
- * integers in decimal, IPv4 dotted, IPv6 as eight hex groups, QS_TIME_S as
- * epoch seconds, QS_TIME_MS as "seconds.mmm", strings and MACs quoted with
+ * integers in decimal, IPv4 dotted, IPv6 as eight hex groups, times as
+ * epoch seconds ("seconds.mmm" for QS_TIME_MS; UTC date-time text before
+ * 2001-09-09, see encoder_put_time_s), strings and MACs quoted with
  * '"' doubled (any bytes); an absent value is \N in a QS_F_NULLABLE column
  * and the type's default (0, "", 0.0.0.0, ::) elsewhere.
  *
@@ -58,5 +59,10 @@ void encoder_reset(struct encoder *e);
 char *encoder_put_u64(char *p, uint64_t v);
 char *encoder_put_ipv4(char *p, uint32_t host_order);
 char *encoder_put_ipv6(char *p, const uint8_t a[16]);
+/* Epoch seconds / milliseconds: "1700000000" / "1700000000.250" from 2001-09-09
+ * on, "1999-01-01 00:00:00" / "... 00:00:05.250" before (short numbers are
+ * ambiguous to ClickHouse's CSV parser). */
+char *encoder_put_time_s(char *p, uint64_t t);
+char *encoder_put_time_ms(char *p, uint64_t ms);
 
 #endif
