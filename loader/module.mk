@@ -8,3 +8,12 @@ qoestor-loader_SRCS := loader/main.c $(LOADER_SRCS)
 
 PROGRAMS += qoestor-spoolgen
 qoestor-spoolgen_SRCS := tools/qoestor-spoolgen.c
+
+UNIT_TESTS += test_loader_encoder
+test_loader_encoder_SRCS := test/unit/test_loader_encoder.c loader/encoder.c
+
+UNIT_TESTS += test_loader_agg
+test_loader_agg_SRCS := test/unit/test_loader_agg.c loader/agg.c
+
+UNIT_TESTS += test_loader_enrich
+test_loader_enrich_SRCS := test/unit/test_loader_enrich.c loader/enrich.c loader/encoder.c

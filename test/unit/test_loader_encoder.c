@@ -1,0 +1,232 @@
+/* test_loader_encoder.c: cmocka tests of the loader's CSV encoder
+ * (loader/encoder.h): number, address and time formats (times against
+ * gmtime for many values), a full fullflow row with quoting and NULLs, and
+ * the gzip and zstd bodies decompressing to exactly the plain body, also
+ * for strings longer than the staging buffer.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <zlib.h>
+#include <zstd.h>
+
+#include "loader/encoder.h"
+
+static void check(char *(*f)(char *, uint64_t), uint64_t v, const char *want)
+{
+	char buf[64];
+	*f(buf, v) = 0;
+	assert_string_equal(buf, want);
+}
+
+static void test_numbers(void **state)
+{
+	(void)state;
+	check(encoder_put_u64, 0, "0");
+	check(encoder_put_u64, 9, "9");
+	check(encoder_put_u64, 10, "10");
+	check(encoder_put_u64, 99, "99");
+	check(encoder_put_u64, 100, "100");
+	check(encoder_put_u64, 1234567, "1234567");
+	check(encoder_put_u64, UINT64_MAX, "18446744073709551615");
+	char a[32], b[32];
+	for (uint64_t i = 0; i < 200000; i++) {
+		uint64_t v = i * 2654435761u ^ (i << 40);
+		*encoder_put_u64(a, v) = 0;
+		snprintf(b, sizeof b, "%llu", (unsigned long long)v);
+		assert_string_equal(a, b);
+	}
+}
+
+static void test_addresses(void **state)
+{
+	(void)state;
+	char buf[64];
+	*encoder_put_ipv4(buf, 0) = 0;
+	assert_string_equal(buf, "0.0.0.0");
+	*encoder_put_ipv4(buf, 0xffffffffu) = 0;
+	assert_string_equal(buf, "255.255.255.255");
+	*encoder_put_ipv4(buf, 0x0a400a64u) = 0;
+	assert_string_equal(buf, "10.64.10.100");
+	uint8_t z[16] = { 0 };
+	*encoder_put_ipv6(buf, z) = 0;
+	assert_string_equal(buf, "0:0:0:0:0:0:0:0");
+	uint8_t d[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 };
+	*encoder_put_ipv6(buf, d) = 0;
+	assert_string_equal(buf, "2001:db8:0:0:0:0:0:1");
+	uint8_t m[16] = { [10] = 0xff, [11] = 0xff, [12] = 10, [15] = 1 };
+	*encoder_put_ipv6(buf, m) = 0;
+	assert_string_equal(buf, "0:0:0:0:0:ffff:a00:1");
+}
+
+static void test_times(void **state)
+{
+	(void)state;
+	check(encoder_put_time_s, 1700000000, "1700000000");
+	check(encoder_put_time_s, 0, "1970-01-01 00:00:00");
+	check(encoder_put_time_s, 915148800, "1999-01-01 00:00:00");
+	check(encoder_put_time_s, 951782400, "2000-02-29 00:00:00");
+	check(encoder_put_time_ms, 915148805250ull, "1999-01-01 00:00:05.250");
+	check(encoder_put_time_ms, 1700000000007ull, "1700000000.007");
+	check(encoder_put_time_ms, 0, "1970-01-01 00:00:00.000");
+	/* Every instant before the numeric range against gmtime. */
+	char a[64], b[64];
+	for (uint64_t t = 0; t < 1000000000u; t += 7777) {
+		*encoder_put_time_s(a, t) = 0;
+		time_t tt = (time_t)t;
+		struct tm tm;
+		gmtime_r(&tt, &tm);
+		strftime(b, sizeof b, "%Y-%m-%d %H:%M:%S", &tm);
+		assert_string_equal(a, b);
+	}
+}
+
+/* A fullflow record with a few columns set. */
+static void fill(struct qs_record *r, const struct qs_stream_def *d, const char *login, size_t llen)
+{
+	qs_record_clear(r, d);
+	qs_record_set_u(r, qs_column_index(d, "flow_start_ms"), 1700000000250ull);
+	qs_record_set_u(r, qs_column_index(d, "octets"), 1500);
+	qs_record_set_u(r, qs_column_index(d, "source_ipv4"), 0x0a000001u);
+	qs_record_set_bytes(r, qs_column_index(d, "login"), (const uint8_t *)login, (uint32_t)llen);
+	qs_record_set_u(r, qs_column_index(d, "rtt"), 42);
+}
+
+static char *body_of(struct encoder *e, size_t *n)
+{
+	const void *b;
+	enum ch_encoding enc;
+	assert_int_equal(encoder_finish(e, &b, n, &enc), 0);
+	char *copy = malloc(*n + 1);
+	memcpy(copy, b, *n);
+	copy[*n] = 0;
+	return copy;
+}
+
+static void test_row(void **state)
+{
+	(void)state;
+	const struct qs_stream_def *d = qs_stream_by_name("fullflow");
+	struct encoder *e = encoder_open(d, LC_NONE, 1);
+	assert_non_null(e);
+	/* Column list: stored columns only (no computed flow_start_time). */
+	assert_null(strstr(encoder_columns(e), "flow_start_time"));
+	assert_non_null(strstr(encoder_columns(e), "flow_start_ms,flow_end_ms,octets"));
+	struct qs_record r;
+	fill(&r, d, "a\"b,\nc", 6);
+	assert_int_equal(encoder_add(e, &r), 0);
+	size_t n;
+	char *body = body_of(e, &n);
+	/* Count fields: one per stored column. */
+	size_t cols = 1;
+	for (const char *p = encoder_columns(e); *p; p++)
+		cols += *p == ',';
+	assert_true(strncmp(body, "1700000000.250,1970-01-01 00:00:00.000,1500,", 44) == 0);
+	assert_non_null(strstr(body, ",\"a\"\"b,\nc\","));
+	assert_non_null(strstr(body, ",10.0.0.1,"));
+	assert_non_null(strstr(body, ",42,"));     /* rtt present */
+	assert_non_null(strstr(body, ",\\N,"));    /* nullable absent */
+	assert_non_null(strstr(body, "0:0:0:0:0:0:0:0")); /* IPv6 absent = :: */
+	assert_int_equal(body[n - 1], '\n');
+	free(body);
+	assert_int_equal(encoder_rows(e), 1);
+	encoder_reset(e);
+	assert_int_equal(encoder_rows(e), 0);
+	encoder_close(e);
+	(void)cols;
+}
+
+static char *plain_body(const struct qs_stream_def *d, size_t rows, size_t *n, const char *s, size_t slen)
+{
+	struct encoder *e = encoder_open(d, LC_NONE, 1);
+	struct qs_record r;
+	for (size_t i = 0; i < rows; i++) {
+		fill(&r, d, s, slen);
+		qs_record_set_u(&r, qs_column_index(d, "octets"), i);
+		assert_int_equal(encoder_add(e, &r), 0);
+	}
+	char *b = body_of(e, n);
+	encoder_close(e);
+	return b;
+}
+
+static void roundtrip(enum loader_compress c, size_t rows, const char *s, size_t slen)
+{
+	const struct qs_stream_def *d = qs_stream_by_name("fullflow");
+	size_t pn;
+	char *plain = plain_body(d, rows, &pn, s, slen);
+	struct encoder *e = encoder_open(d, c, 3);
+	struct qs_record r;
+	for (size_t i = 0; i < rows; i++) {
+		fill(&r, d, s, slen);
+		qs_record_set_u(&r, qs_column_index(d, "octets"), i);
+		assert_int_equal(encoder_add(e, &r), 0);
+	}
+	const void *b;
+	size_t n;
+	enum ch_encoding enc;
+	assert_int_equal(encoder_finish(e, &b, &n, &enc), 0);
+	assert_int_equal(encoder_raw_bytes(e), pn);
+	char *out = malloc(pn + 1);
+	if (c == LC_ZSTD) {
+		assert_int_equal(enc, CH_ENC_ZSTD);
+		size_t k = ZSTD_decompress(out, pn + 1, b, n);
+		assert_false(ZSTD_isError(k));
+		assert_int_equal(k, pn);
+	} else {
+		assert_int_equal(enc, CH_ENC_GZIP);
+		z_stream z = { 0 };
+		assert_int_equal(inflateInit2(&z, 16 + 15), Z_OK);
+		z.next_in = (Bytef *)b;
+		z.avail_in = (uInt)n;
+		z.next_out = (Bytef *)out;
+		z.avail_out = (uInt)pn + 1;
+		assert_int_equal(inflate(&z, Z_FINISH), Z_STREAM_END);
+		assert_int_equal(z.total_out, pn);
+		inflateEnd(&z);
+	}
+	assert_memory_equal(out, plain, pn);
+	/* The encoder is reusable: a second body after reset is the same. */
+	encoder_reset(e);
+	for (size_t i = 0; i < rows; i++) {
+		fill(&r, d, s, slen);
+		qs_record_set_u(&r, qs_column_index(d, "octets"), i);
+		assert_int_equal(encoder_add(e, &r), 0);
+	}
+	assert_int_equal(encoder_finish(e, &b, &n, &enc), 0);
+	assert_int_equal(encoder_raw_bytes(e), pn);
+	free(out);
+	free(plain);
+	encoder_close(e);
+}
+
+static void test_compressed(void **state)
+{
+	(void)state;
+	roundtrip(LC_ZSTD, 20000, "user1", 5);
+	roundtrip(LC_GZIP, 20000, "user1", 5);
+	/* A string of 1 MiB full of quotes and every byte value: passes the 256 KiB stage in pieces. */
+	size_t n = 1 << 20;
+	char *s = malloc(n);
+	for (size_t i = 0; i < n; i++)
+		s[i] = i % 7 == 0 ? '"' : (char)(i * 31);
+	roundtrip(LC_ZSTD, 3, s, n);
+	roundtrip(LC_GZIP, 2, s, n);
+	free(s);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_numbers), cmocka_unit_test(test_addresses), cmocka_unit_test(test_times),
+		cmocka_unit_test(test_row), cmocka_unit_test(test_compressed),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
