@@ -99,12 +99,11 @@ static int init_db(const struct loader_config *cfg, const struct qs_ddl_params *
 	return 0;
 }
 
-int main(int argc, char **argv)
+static int run(struct loader_config *cfg, int argc, char **argv)
 {
-	struct loader_config cfg;
 	char err[512];
 	char *pw = NULL;
-	loader_config_defaults(&cfg);
+	loader_config_defaults(cfg);
 	log_init("qoestor-loader", LOG_NOTICE);
 	const struct option *opts = loader_getopt_table();
 	int o;
@@ -118,26 +117,26 @@ int main(int argc, char **argv)
 			usage(stderr);
 			return 2;
 		}
-		if (loader_opt_set(&cfg, name, optarg, err, sizeof err) != 0) {
+		if (loader_opt_set(cfg, name, optarg, err, sizeof err) != 0) {
 			fprintf(stderr, "qoestor-loader: %s\n", err);
 			return 2;
 		}
 	}
-	if (cfg.verbose)
+	if (cfg->verbose)
 		log_set_level(LOG_DEBUG);
-	else if (!cfg.init_db && !cfg.print_ddl)
+	else if (!cfg->init_db && !cfg->print_ddl)
 		log_set_level(LOG_INFO);
-	if (loader_config_check(&cfg, err, sizeof err) != 0) {
+	if (loader_config_check(cfg, err, sizeof err) != 0) {
 		fprintf(stderr, "qoestor-loader: %s\n", err);
 		return 2;
 	}
 	struct qs_ddl_params p;
-	ddl_params(&cfg, &p);
+	ddl_params(cfg, &p);
 	if (qs_ddl_check_params(&p, err, sizeof err) != 0) {
 		fprintf(stderr, "qoestor-loader: %s\n", err);
 		return 2;
 	}
-	if (cfg.print_ddl) {
+	if (cfg->print_ddl) {
 		struct qs_ddl *d = qs_ddl_build(&p);
 		if (!d || qs_ddl_write_script(d, stdout) != 0 || fflush(stdout) != 0) {
 			qs_ddl_free(d);
@@ -145,39 +144,47 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		qs_ddl_free(d);
-		if (!cfg.init_db)
+		if (!cfg->init_db)
 			return 0;
 	}
-	if (optind < argc && !cfg.once) {
+	if (optind < argc && !cfg->once) {
 		fprintf(stderr, "qoestor-loader: unexpected argument '%s' (files are loaded with --once; see --help)\n",
 			argv[optind]);
 		return 2;
 	}
-	if (!cfg.nurls) {
+	if (!cfg->nurls) {
 		fprintf(stderr, "qoestor-loader: %s needs --clickhouse URL (e.g. http://127.0.0.1:8123)\n",
-			cfg.init_db ? "--init-db" : "loading");
+			cfg->init_db ? "--init-db" : "loading");
 		return 2;
 	}
-	if (!cfg.init_db && !cfg.spool_dir && optind == argc) {
+	if (!cfg->init_db && !cfg->spool_dir && optind == argc) {
 		fprintf(stderr, "qoestor-loader: give --spool DIR (or --once FILE...; see --help)\n");
 		return 2;
 	}
-	if (cfg.password_file) {
-		if (!(pw = read_password_file(cfg.password_file)))
+	if (cfg->password_file) {
+		if (!(pw = read_password_file(cfg->password_file)))
 			return 2;
-		cfg.password = pw;
+		cfg->password = pw;
 	}
 	int rc;
-	if (cfg.init_db)
-		rc = init_db(&cfg, &p);
+	if (cfg->init_db)
+		rc = init_db(cfg, &p);
 	else if (ch_global_init() != 0) {
 		fprintf(stderr, "qoestor-loader: libcurl initialisation failed\n");
 		rc = 1;
 	} else
-		rc = daemon_run(&cfg, argv + optind, argc - optind);
+		rc = daemon_run(cfg, argv + optind, argc - optind);
 	if (pw) {
 		memset(pw, 0, strlen(pw));
 		free(pw);
 	}
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	struct loader_config cfg;
+	int rc = run(&cfg, argc, argv);
+	loader_config_free(&cfg);
 	return rc;
 }

@@ -115,11 +115,12 @@ static int set(struct loader_config *c, const struct opt *o, const char *v, char
 		return 0;
 	case K_URLS: {
 		/* Borrowed pieces of v: split in place on a private copy kept for the run. */
-		char *copy = strdup(v), *save = NULL;
+		char *copy = c->ncopies < CH_MAX_URLS ? strdup(v) : NULL, *save = NULL;
 		if (!copy) {
-			snprintf(err, errlen, "out of memory");
+			snprintf(err, errlen, "--%s: out of memory or too many URL options", o->name);
 			return -1;
 		}
+		c->url_copies[c->ncopies++] = copy;
 		for (char *u = strtok_r(copy, ",", &save); u; u = strtok_r(NULL, ",", &save)) {
 			if (c->nurls == CH_MAX_URLS) {
 				snprintf(err, errlen, "--%s: at most %d URLs", o->name, CH_MAX_URLS);
@@ -127,7 +128,7 @@ static int set(struct loader_config *c, const struct opt *o, const char *v, char
 			}
 			c->urls[c->nurls++] = u;
 		}
-		return 0; /* copy lives as long as the process (the URLs point into it) */
+		return 0;
 	}
 	case K_COMPRESS:
 		if (strcasecmp(v, "none") == 0)
@@ -164,6 +165,14 @@ void loader_config_defaults(struct loader_config *c)
 	for (size_t i = 0; i < NOPTS; i++)
 		if (opts[i].def)
 			set(c, &opts[i], opts[i].def, err, sizeof err);
+}
+
+void loader_config_free(struct loader_config *c)
+{
+	for (size_t i = 0; i < c->ncopies; i++)
+		free(c->url_copies[i]);
+	c->ncopies = 0;
+	c->nurls = 0;
 }
 
 int loader_opt_set(struct loader_config *c, const char *name, const char *value, char *err, size_t errlen)

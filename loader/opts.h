@@ -56,10 +56,14 @@ struct loader_config {
 	/* modes */
 	const char *metrics_listen;    /* "127.0.0.1:9465"; NULL = off */
 	int once, ignore_ready, init_db, print_ddl, no_init, verbose;
+	char *url_copies[CH_MAX_URLS];  /* owned: urls point into these */
+	size_t ncopies;
 };
 
 /* Fill c with the defaults. */
 void loader_config_defaults(struct loader_config *c);
+/* Free what loader_opt_set copied (the URL lists). */
+void loader_config_free(struct loader_config *c);
 
 /* Set the setting called name (a long option name without "--", or a manual
  * key such as TRAFFIC_DIR_DEF_MODE) from text; value is borrowed. Returns 0,

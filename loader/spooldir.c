@@ -161,7 +161,8 @@ int spooldir_scan(const char *spool, struct spool_list *l, char *err, size_t err
 		snprintf(err, errlen, "out of memory listing the spool");
 		return -1;
 	}
-	qsort(l->e, l->n, sizeof *l->e, cmp_entry);
+	if (l->n)
+		qsort(l->e, l->n, sizeof *l->e, cmp_entry);
 	return 0;
 }
 
