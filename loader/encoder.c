@@ -85,6 +85,21 @@ char *encoder_put_ipv4(char *p, uint32_t a)
 char *encoder_put_ipv6(char *p, const uint8_t a[16])
 {
 	static const char hex[] = "0123456789abcdef";
+	static const uint8_t mapped[12] = { [10] = 0xff, [11] = 0xff };
+	/* The common cases, short: :: (IPv4 records) and ::ffff:a.b.c.d (v4-mapped). */
+	if (memcmp(a, mapped, 10) == 0) {
+		if (memcmp(a + 10, mapped + 10, 2) == 0) {
+			memcpy(p, "::ffff:", 7);
+			return encoder_put_ipv4(p + 7, (uint32_t)a[12] << 24 | (uint32_t)a[13] << 16 |
+							       (uint32_t)a[14] << 8 | a[15]);
+		}
+		uint64_t lo;
+		memcpy(&lo, a + 8, 8);
+		if (!lo) {
+			memcpy(p, "::", 2);
+			return p + 2;
+		}
+	}
 	for (int g = 0; g < 8; g++) {
 		unsigned v = (unsigned)a[2 * g] << 8 | a[2 * g + 1];
 		if (g)

@@ -5,7 +5,8 @@
  * definition of an aggregate table, see agg.h) and emits every stored column
  * (qs_column_stored) in definition order; encoder_columns gives the matching
  * column list for "INSERT INTO t (cols) FORMAT <encoder_format>". Values:
- * integers in decimal, IPv4 dotted, IPv6 as eight hex groups, times as
+ * integers in decimal, IPv4 dotted, IPv6 as eight hex groups ("::" and
+ * "::ffff:a.b.c.d" for the unspecified and v4-mapped addresses), times as
  * epoch seconds ("seconds.mmm" for QS_TIME_MS; UTC date-time text before
  * 2001-09-09, see encoder_put_time_s), strings and MACs quoted with
  * '"' doubled (any bytes); an absent value is \N in a QS_F_NULLABLE column

@@ -57,13 +57,16 @@ static void test_addresses(void **state)
 	assert_string_equal(buf, "10.64.10.100");
 	uint8_t z[16] = { 0 };
 	*encoder_put_ipv6(buf, z) = 0;
-	assert_string_equal(buf, "0:0:0:0:0:0:0:0");
+	assert_string_equal(buf, "::");
 	uint8_t d[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 };
 	*encoder_put_ipv6(buf, d) = 0;
 	assert_string_equal(buf, "2001:db8:0:0:0:0:0:1");
 	uint8_t m[16] = { [10] = 0xff, [11] = 0xff, [12] = 10, [15] = 1 };
 	*encoder_put_ipv6(buf, m) = 0;
-	assert_string_equal(buf, "0:0:0:0:0:ffff:a00:1");
+	assert_string_equal(buf, "::ffff:10.0.0.1");
+	uint8_t one[16] = { [15] = 1 };
+	*encoder_put_ipv6(buf, one) = 0;
+	assert_string_equal(buf, "0:0:0:0:0:0:0:1");
 }
 
 static void test_times(void **state)
@@ -133,7 +136,7 @@ static void test_row(void **state)
 	assert_non_null(strstr(body, ",10.0.0.1,"));
 	assert_non_null(strstr(body, ",42,"));     /* rtt present */
 	assert_non_null(strstr(body, ",\\N,"));    /* nullable absent */
-	assert_non_null(strstr(body, "0:0:0:0:0:0:0:0")); /* IPv6 absent = :: */
+	assert_non_null(strstr(body, ",::,")); /* IPv6 absent = :: */
 	assert_int_equal(body[n - 1], '\n');
 	free(body);
 	assert_int_equal(encoder_rows(e), 1);

@@ -1,0 +1,63 @@
+#!/bin/sh
+# tools/bench-loader.sh: the loader's benchmark, from a ready spool into qoestor-db.
+#
+# Starts a release qoestor-db on a free port with a fresh data directory,
+# applies the schema, writes ROWS fullflow rows (default 2,000,000; 1000
+# subscribers, 12 hosts, one hour) as spool files of FILE_ROWS rows with
+# qoestor-spoolgen, and times `qoestor-loader --once` (raw rows plus
+# fullflow_agg) for each configuration below, on a fresh database each time.
+# Prints per run: rows/s (raw rows per wall second, aggregates included in
+# the work), the loader's CPU seconds and peak RSS (GNU time), qoestor-db's CPU
+# seconds, aggregate rows and the reduction ratio; and checks count() and
+# sum(octets) against the generator. Numbers go to docs/PERFORMANCE.md with
+# this command line. Usage: tools/bench-loader.sh [ROWS] [FILE_ROWS]
+set -eu
+top=$(cd "$(dirname "$0")/.." && pwd)
+rows=${1:-2000000}
+file_rows=${2:-500000}
+T=$(mktemp -d "${TMPDIR:-/tmp}/qoestor-bench-loader.XXXXXX")
+pid=""
+trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$T"' EXIT
+cd "$top"
+make -s bin/qoestor-db bin/qoestor-loader bin/qoestor-spoolgen
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+url="http://127.0.0.1:$port"
+bin/qoestor-db --listen "127.0.0.1:$port" --path "$T/db" > "$T/db.log" 2>&1 &
+pid=$!
+i=0; until curl -sf "$url/ping" >/dev/null; do i=$((i+1)); [ $i -lt 600 ] || { cat "$T/db.log"; exit 1; }; sleep 0.1; done
+q() { curl -sS --data-binary "$1" "$url/"; }
+cpu_of() { awk '{print $14 + $15}' "/proc/$1/stat"; } # utime + stime, clock ticks
+hz=$(getconf CLK_TCK)
+
+files=$(( (rows + file_rows - 1) / file_rows ))
+bin/qoestor-spoolgen --spool "$T/gen" --rows "$rows" --files "$files" --logins 1000 --seed 5 > "$T/gen.txt"
+want=$(sed -n 's/^rows=//p' "$T/gen.txt")
+want_oct=$(sed -n 's/^sum_octets=//p' "$T/gen.txt")
+echo "spool: $want fullflow rows in $files files, $(du -sk "$T/gen" | cut -f1) KiB"
+
+run() { # name, loader options...
+	name=$1; shift
+	db="bench_$(echo "$name" | tr -c 'a-z0-9\n' '_')"
+	rm -rf "$T/spool"; cp -r "$T/gen" "$T/spool"
+	bin/qoestor-loader --clickhouse "$url" --database "$db" --raw-ttl-hours 0 --init-db > /dev/null 2>&1
+	c0=$(cpu_of "$pid")
+	/usr/bin/time -f '%e %U %S %M' -o "$T/time" bin/qoestor-loader --spool "$T/spool" --clickhouse "$url" \
+		--database "$db" --raw-ttl-hours 0 --no-init-db --once "$@" > "$T/out" 2> "$T/log" || { cat "$T/log"; exit 1; }
+	c1=$(cpu_of "$pid")
+	read -r el us sy rss < "$T/time"
+	got=$(q "SELECT count(), sum(octets) FROM $db.fullflow FORMAT TSV")
+	[ "$got" = "$(printf '%s\t%s' "$want" "$want_oct")" ] || { echo "MISMATCH in $name: $got"; exit 1; }
+	agg=$(q "SELECT count() FROM $db.fullflow_agg_15m")
+	awk -v n="$name" -v r="$want" -v el="$el" -v us="$us" -v sy="$sy" -v rss="$rss" -v a="$agg" \
+		-v dc="$(( c1 - c0 ))" -v hz="$hz" 'BEGIN {
+		printf "%-34s %9.0f rows/s  %6.2f s  loader CPU %5.2f s  db CPU %6.2f s  peak RSS %4.0f MiB  agg rows %d (%.1fx)\n",
+			n, r / el, el, us + sy, dc / hz, rss / 1024, a, r / a }'
+	q "DROP DATABASE $db" > /dev/null
+}
+
+echo "configuration                      throughput           wall    loader               qoestor-db        memory          aggregates"
+run "zstd, 2 processes (default)"
+run "zstd, 1 process" --insert-processes 1
+run "none, 2 processes" --compression none
+run "zstd, 2 processes, 1M-row inserts" --insert-rows 1048576
+run "zstd, 4 processes" --insert-processes 4
