@@ -53,6 +53,9 @@ static void usage(FILE *f)
 		"                           their own zone, this is what now() and bare DateTime use\n"
 		"      --max-body BYTES     largest decoded request body (default 0: no limit)\n"
 		"      --max-connections N  concurrent HTTP connections (default 256)\n"
+		"      --spill-at BYTES     request bodies larger than this go to a temporary file under\n"
+		"                           DIR/tmp; a plain INSERT ... FORMAT then reads it with FROM INFILE\n"
+		"                           (parallel parsing); smaller ones are passed inline (default 1048576)\n"
 		"  -v, --verbose            log every failed query\n"
 		"  -h, --help               this text\n"
 		"  -V, --version            print versions and exit\n"
@@ -146,6 +149,7 @@ int main(int argc, char **argv)
 	char *password = NULL;
 	unsigned long long max_body = 0;
 	unsigned max_conn = 256;
+	unsigned long long spill_at = 1 << 20;
 	int verbose = 0;
 	static const struct option opts[] = {
 		{"listen", required_argument, 0, 'l'},   {"path", required_argument, 0, 'p'},
@@ -153,6 +157,7 @@ int main(int argc, char **argv)
 		{"password-file", required_argument, 0, 'F'}, {"libchdb", required_argument, 0, 'L'},
 		{"timezone", required_argument, 0, 'T'}, {"max-body", required_argument, 0, 'B'},
 		{"max-connections", required_argument, 0, 'C'}, {"verbose", no_argument, 0, 'v'},
+		{"spill-at", required_argument, 0, 'S'},
 		{"help", no_argument, 0, 'h'},           {"version", no_argument, 0, 'V'},
 		{0, 0, 0, 0},
 	};
@@ -173,6 +178,7 @@ int main(int argc, char **argv)
 		case 'T': tz = optarg; break;
 		case 'B': max_body = strtoull(optarg, NULL, 10); break;
 		case 'C': max_conn = (unsigned)strtoul(optarg, NULL, 10); break;
+		case 'S': spill_at = strtoull(optarg, NULL, 10); break;
 		case 'v': verbose = 1; break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("qoestor-db %s\n", QOESTOR_VERSION); return 0;
@@ -227,7 +233,7 @@ int main(int argc, char **argv)
 	struct server_opts so = {
 		.listen = listen, .user = user, .password = password ? password : "",
 		.tmpdir = tmpdir, .display_name = "qoestor-db", .max_body = max_body,
-		.max_connections = max_conn,
+		.max_connections = max_conn, .spill_at = (size_t)spill_at,
 	};
 	struct server *s = server_start(e, &so, err, sizeof err);
 	if (!s) {
