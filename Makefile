@@ -67,25 +67,35 @@ COMMON_LIB := $(O)/libqoestor.a
 
 all: $(addprefix $(BINDIR)/,$(PROGRAMS))
 
+# Quiet by default: `make V=1` prints the commands.
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
 $(O)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -c -o $@ $<
+	@$(if $(Q),echo "  CC      $(VARIANT) $<")
+	$(Q)$(CC) $(CFLAGS_ALL) -c -o $@ $<
 
 $(COMMON_LIB): $(COMMON_OBJS)
 	@mkdir -p $(dir $@)
-	rm -f $@ && ar rcs $@ $^
+	$(Q)rm -f $@ && ar rcs $@ $^
 
 define program_rule
 $(BINDIR)/$(1): $$(patsubst %.c,$(O)/obj/%.o,$$($(1)_SRCS)) $(COMMON_LIB)
 	@mkdir -p $$(dir $$@)
-	$$(CC) $$(LDFLAGS_ALL) -o $$@ $$^ $$($(1)_LIBS) $$(LDLIBS_ALL)
+	@$$(if $$(Q),echo "  LD      $$@")
+	$$(Q)$$(CC) $$(LDFLAGS_ALL) -o $$@ $$^ $$($(1)_LIBS) $$(LDLIBS_ALL)
 endef
 $(foreach p,$(PROGRAMS),$(eval $(call program_rule,$(p))))
 
 define unit_rule
 $(O)/test/$(1): $$(patsubst %.c,$(O)/obj/%.o,$$($(1)_SRCS)) $(COMMON_LIB)
 	@mkdir -p $$(dir $$@)
-	$$(CC) $$(LDFLAGS_ALL) -o $$@ $$^ $$(addprefix -Wl$$(comma)--wrap=,$$($(1)_WRAP)) \
+	@$$(if $$(Q),echo "  LD      $$@")
+	$$(Q)$$(CC) $$(LDFLAGS_ALL) -o $$@ $$^ $$(addprefix -Wl$$(comma)--wrap=,$$($(1)_WRAP)) \
 		$$($(1)_LIBS) $$(CMOCKA_LIBS) $$(LDLIBS_ALL)
 endef
 comma := ,
@@ -94,7 +104,8 @@ $(foreach t,$(UNIT_TESTS),$(eval $(call unit_rule,$(t))))
 define fuzz_rule
 $(O)/fuzz/$(1): $$(patsubst %.c,$(O)/obj/%.o,$$($(1)_SRCS)) $(COMMON_LIB)
 	@mkdir -p $$(dir $$@)
-	$$(CC) $$(LDFLAGS_ALL) -fsanitize=fuzzer -o $$@ $$^ $$($(1)_LIBS) $$(LDLIBS_ALL)
+	@$$(if $$(Q),echo "  LD      $$@")
+	$$(Q)$$(CC) $$(LDFLAGS_ALL) -fsanitize=fuzzer -o $$@ $$^ $$($(1)_LIBS) $$(LDLIBS_ALL)
 endef
 ifeq ($(VARIANT),fuzz)
 $(foreach f,$(FUZZERS),$(eval $(call fuzz_rule,$(f))))
@@ -130,10 +141,10 @@ stop:
 # check: everything CI runs. The test runner prints one "N passed, N failed" line
 # per suite and a final one; it exits non-zero when anything failed.
 check: ensure-deps
-	$(MAKE) all
-	$(MAKE) VARIANT=asan all unit
-	$(MAKE) VARIANT=fuzz fuzz-build
-	$(MAKE) unit
+	$(MAKE) --no-print-directory all
+	$(MAKE) --no-print-directory VARIANT=asan all unit
+	$(MAKE) --no-print-directory VARIANT=fuzz fuzz-build
+	$(MAKE) --no-print-directory unit
 	sh test/run.sh
 
 bench: ensure-deps
