@@ -1,22 +1,33 @@
 /* qoestor-dict: check, describe and load the dictionaries.
  *
  *   qoestor-dict check [--samples] DIR|FILE...   validate without loading; exit 0 if all good
+ *   qoestor-dict load DIR [CH OPTIONS]           validate and upload every dictionary once
+ *   qoestor-dict watch DIR [CH OPTIONS]          the same, then again on every file change
+ *   qoestor-dict sql [--database DB]             the ClickHouse DDL of every dictionary
  *   qoestor-dict docs                            the column reference (docs/DICTIONARIES.md)
  *
  * The work is done by common/dict; this file is only the command line.
  * Exit codes: 0 all good, 1 a dictionary has errors (each printed as
- * FILE:LINE:COLUMN: message), 2 bad usage.
+ * FILE:LINE:COLUMN: message), 2 bad usage, 3 ClickHouse failed.
  */
 #include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
+#include "ch/ch.h"
+#include "dict/dict_ch.h"
 #include "dict/dict_parse.h"
+#include "dict/dict_sql.h"
+#include "dict/dict_store.h"
 #include "dict/dict_table.h"
+#include "dict/dict_watch.h"
+#include "log.h"
 
 #define MAX_ERRORS_SHOWN 100
 
@@ -32,7 +43,22 @@ static void usage(FILE *f)
 		"        FILE: one file; its dictionary is the file name up to the first dot.\n"
 		"        Prints each error as FILE:LINE:COLUMN: message (value 'x').\n"
 		"        Exit 0 when every file is valid, 1 when any is not, 2 on bad usage.\n"
+		"  load DIR [CH OPTIONS]  validate every <name>.txt of DIR and upload each valid\n"
+		"        one into ClickHouse (a missing file uploads an empty dictionary; a file\n"
+		"        with errors is skipped and ClickHouse keeps its previous version).\n"
+		"        Exit 0 when all were loaded, 1 when a file has errors, 3 when ClickHouse failed.\n"
+		"  watch DIR [CH OPTIONS] [--debounce MS]  load, then load again each file that\n"
+		"        changes (inotify, debounced, default 300 ms; rescans every 60 s too);\n"
+		"        runs until SIGTERM/SIGINT. Failed uploads are retried every 5 s.\n"
+		"  sql [--database DB]  print the DDL of every dictionary's table and dictionary\n"
 		"  docs   print the column reference of every dictionary (Markdown)\n"
+		"\n"
+		"CH OPTIONS:\n"
+		"  --clickhouse URL       ClickHouse HTTP interface (default http://127.0.0.1:8123);\n"
+		"                         repeat for replicas (fail-over, not broadcast)\n"
+		"  --database DB          database (default qoestor)\n"
+		"  --user NAME            user (default: the server's default user)\n"
+		"  --password-file FILE   the user's password, first line of FILE\n"
 		"\n"
 		"Options:\n"
 		"  -h, --help   this text\n"
@@ -183,6 +209,224 @@ static int cmd_docs(void)
 	return 0;
 }
 
+/* ---- ClickHouse commands ------------------------------------------------------- */
+
+struct chopts {
+	const char *urls[CH_MAX_URLS];
+	size_t nurls;
+	const char *database;
+	const char *user;
+	char password[512];
+	int has_password;
+	int debounce_ms;
+	const char *dir;
+};
+
+/* Parse CH OPTIONS and one DIR; 0, or 2 after printing why. */
+static int parse_chopts(int argc, char **argv, int want_dir, struct chopts *o)
+{
+	static const struct option opts[] = {
+		{ "clickhouse", required_argument, NULL, 'c' },
+		{ "database", required_argument, NULL, 'D' },
+		{ "user", required_argument, NULL, 'u' },
+		{ "password-file", required_argument, NULL, 'p' },
+		{ "debounce", required_argument, NULL, 'b' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	memset(o, 0, sizeof *o);
+	o->database = "qoestor";
+	o->debounce_ms = 300;
+	optind = 1;
+	int c;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		FILE *f;
+		switch (c) {
+		case 'c':
+			if (o->nurls == CH_MAX_URLS) {
+				fprintf(stderr, "qoestor-dict: at most %d --clickhouse URLs\n", CH_MAX_URLS);
+				return 2;
+			}
+			o->urls[o->nurls++] = optarg;
+			break;
+		case 'D': o->database = optarg; break;
+		case 'u': o->user = optarg; break;
+		case 'b': o->debounce_ms = atoi(optarg); break;
+		case 'p':
+			f = fopen(optarg, "r");
+			if (!f || !fgets(o->password, sizeof o->password, f)) {
+				fprintf(stderr, "qoestor-dict: cannot read the password from %s: %s\n", optarg,
+					f ? "empty file" : strerror(errno));
+				if (f)
+					fclose(f);
+				return 2;
+			}
+			fclose(f);
+			o->password[strcspn(o->password, "\r\n")] = '\0';
+			o->has_password = 1;
+			break;
+		case 'h': usage(stdout); exit(0);
+		default: usage(stderr); return 2;
+		}
+	}
+	if (!o->nurls)
+		o->urls[o->nurls++] = "http://127.0.0.1:8123";
+	if (want_dir) {
+		if (optind + 1 != argc) {
+			fprintf(stderr, "qoestor-dict: name one dictionaries directory (see --help)\n");
+			return 2;
+		}
+		o->dir = argv[optind];
+	} else if (optind != argc) {
+		fprintf(stderr, "qoestor-dict: unexpected argument '%s' (see --help)\n", argv[optind]);
+		return 2;
+	}
+	return 0;
+}
+
+static struct ch_client *open_client(const struct chopts *o)
+{
+	struct ch_config cfg = { .urls = o->urls, .nurls = o->nurls, .user = o->user,
+				 .password = o->has_password ? o->password : NULL,
+				 .auth = CH_AUTH_BASIC, .timeout_ms = 600000 };
+	char err[256];
+	if (ch_global_init() != 0) {
+		fprintf(stderr, "qoestor-dict: libcurl failed to initialise\n");
+		return NULL;
+	}
+	struct ch_client *c = ch_client_open(&cfg, err, sizeof err);
+	if (!c)
+		fprintf(stderr, "qoestor-dict: %s\n", err);
+	return c;
+}
+
+static int cmd_sql(int argc, char **argv)
+{
+	struct chopts o;
+	int rc = parse_chopts(argc, argv, 0, &o);
+	if (rc)
+		return rc;
+	for (unsigned i = 0; i < DICT_COUNT; i++)
+		if (dict_sql_ddl(dict_def((enum dict_id)i), o.database, stdout) != 0)
+			return 1;
+	return 0;
+}
+
+/* Upload the dictionaries of mask from snap; returns the mask of those that failed. */
+static uint32_t upload(struct ch_client *c, const struct chopts *o, struct dict_snap *snap,
+		       uint32_t mask, int *permanent)
+{
+	uint32_t failed = 0;
+	for (unsigned i = 0; i < DICT_COUNT; i++) {
+		if (!(mask & (1u << i)))
+			continue;
+		const struct dict_data *d = dict_snap_data(snap, (enum dict_id)i);
+		char err[1024];
+		enum ch_status st = dict_ch_upload(c, o->database, d, err, sizeof err);
+		if (st == CH_OK) {
+			log_info("dictionary %s: %zu entries are live in ClickHouse as %s.%s",
+				 dict_def((enum dict_id)i)->name, dict_data_rows(d), o->database,
+				 dict_def((enum dict_id)i)->name);
+		} else {
+			log_err("%s%s", err, st == CH_RETRY ? " (will retry)" : "");
+			failed |= 1u << i;
+			if (st == CH_PERMANENT && permanent)
+				*permanent = 1;
+		}
+	}
+	return failed;
+}
+
+static int cmd_load(int argc, char **argv)
+{
+	struct chopts o;
+	int rc = parse_chopts(argc, argv, 1, &o);
+	if (rc)
+		return rc;
+	log_init("qoestor-dict", LOG_INFO);
+	struct dict_store *s = NULL;
+	if (dict_store_open(o.dir, &s) != 0)
+		return 1;
+	uint32_t changed = 0;
+	dict_store_refresh(s, 1, &changed);
+	int file_errors = dict_store_errors(s) != 0;
+	struct ch_client *c = open_client(&o);
+	if (!c) {
+		dict_store_close(s);
+		return 2;
+	}
+	struct dict_snap *snap = dict_store_acquire(s);
+	uint32_t failed = upload(c, &o, snap, changed, NULL);
+	dict_snap_release(snap);
+	ch_client_close(c);
+	dict_store_close(s);
+	return failed ? 3 : file_errors ? 1 : 0;
+}
+
+static struct dict_watch *the_watch;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	if (the_watch)
+		dict_watch_stop(the_watch);
+}
+
+static int cmd_watch(int argc, char **argv)
+{
+	struct chopts o;
+	int rc = parse_chopts(argc, argv, 1, &o);
+	if (rc)
+		return rc;
+	log_init("qoestor-dict", LOG_INFO);
+	struct dict_store *s = NULL;
+	struct dict_watch *w = NULL;
+	if (dict_store_open(o.dir, &s) != 0)
+		return 1;
+	if (dict_watch_open(o.dir, o.debounce_ms, &w) != 0) {
+		log_err("cannot watch %s: %s; create the directory or fix its permissions", o.dir,
+			strerror(errno));
+		dict_store_close(s);
+		return 1;
+	}
+	struct ch_client *c = open_client(&o);
+	if (!c) {
+		dict_watch_close(w);
+		dict_store_close(s);
+		return 2;
+	}
+	the_watch = w;
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	log_notice("watching %s for dictionary changes; loading into %s on %s", o.dir, o.database,
+		   o.urls[0]);
+	uint32_t pending = 0;
+	dict_store_refresh(s, 1, &pending);
+	int force = 0;
+	for (;;) {
+		if (pending) {
+			struct dict_snap *snap = dict_store_acquire(s);
+			pending = upload(c, &o, snap, pending, NULL);
+			dict_snap_release(snap);
+		}
+		int r = dict_watch_wait(w, pending ? 5000 : 60000);
+		if (r < 0)
+			break;
+		uint32_t changed = 0;
+		dict_store_refresh(s, force, &changed);
+		pending |= changed;
+	}
+	log_notice("stopping");
+	the_watch = NULL;
+	ch_client_close(c);
+	dict_watch_close(w);
+	dict_store_close(s);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -198,6 +442,12 @@ int main(int argc, char **argv)
 		return cmd_check(argc - 1, argv + 1);
 	if (strcmp(cmd, "docs") == 0)
 		return cmd_docs();
+	if (strcmp(cmd, "sql") == 0)
+		return cmd_sql(argc - 1, argv + 1);
+	if (strcmp(cmd, "load") == 0)
+		return cmd_load(argc - 1, argv + 1);
+	if (strcmp(cmd, "watch") == 0)
+		return cmd_watch(argc - 1, argv + 1);
 	fprintf(stderr, "qoestor-dict: unknown command '%s' (see --help)\n", cmd);
 	return 2;
 }

@@ -1,7 +1,8 @@
 # common/dict/module.mk: the dictionaries (table, parser, validator, lookups) and qoestor-dict.
 COMMON_SRCS += common/dict/dict_table.c common/dict/dict_value.c common/dict/dict_map.c \
 	common/dict/dict_parse.c common/dict/dict_lpm.c \
-	common/dict/dict_watch.c common/dict/dict_store.c
+	common/dict/dict_watch.c common/dict/dict_store.c \
+	common/dict/dict_sql.c common/dict/dict_ch.c
 
 PROGRAMS += qoestor-dict
 qoestor-dict_SRCS := tools/qoestor-dict.c
