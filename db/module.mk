@@ -10,3 +10,6 @@ $(O)/obj/db/main.o: CFLAGS_ALL += -DQOESTOR_LIBCHDB_DEFAULT='"$(LIBCHDB_DEFAULT)
 UNIT_TESTS += test_db_sqlscan test_db_body
 test_db_sqlscan_SRCS := test/unit/test_db_sqlscan.c db/sqlscan.c
 test_db_body_SRCS := test/unit/test_db_body.c db/body.c
+
+FUZZERS += fuzz_db_body
+fuzz_db_body_SRCS := test/fuzz/fuzz_db_body.c db/body.c db/sqlscan.c
