@@ -1,22 +1,21 @@
-/* decode.c: IPFIX decoding with libfixbuf 2.4 (contract in decode.h).
+/* decode.c: IPFIX decoding (contract in decode.h).
  *
- * libfixbuf is used "connection-less": the receiver frames messages itself and
- * hands each one to an fBuf with fBufSetBuffer(). Per session there is one
- * fbSession_t (libfixbuf keeps templates per session and domain). When a
- * template arrives, the new-template callback compiles it (struct tmpl_ctx,
- * attached as the template's context; libfixbuf frees it on withdrawal,
- * redefinition or session end):
- *   - for each element the stream's schema maps to a column, an internal
- *     template element and a copy step (offset in the decoded record -> column);
- *     integers are widened by libfixbuf (reduced-length encoding) to 8 bytes
- *     in host order, strings stay fbVarfield_t pointing into the message;
- *   - the internal template is added to the session under a private id.
- * Per data record: fBufNextCollectionTemplate -> the template's context ->
- * fBufSetInternalTemplate -> fBufNext -> run the copy steps -> emit.
+ * Templates go through libfixbuf 2.4; data records do not. The receiver
+ * frames messages itself and walks their sets here:
+ *   - a template or options template set (ids 2, 3) is handed to libfixbuf as
+ *     a message of its own (the header, then that set), "connection-less",
+ *     with fBufSetBuffer(); libfixbuf keeps templates per session and domain,
+ *     handles withdrawals and redefinitions, and calls tmpl_new for each new
+ *     template, which compiles it once into a copy plan (copyplan.h) attached
+ *     as the template's context (libfixbuf frees it when the template goes);
+ *   - a data set (id >= 256) is looked up in libfixbuf's session for the
+ *     message's domain and its records are decoded straight from the message
+ *     bytes by the plan: no per-record transcoding, allocation or copy.
+ * Sets are taken in message order, so a template redefined in the middle of
+ * a message applies to the data sets after it only.
  *
- * libfixbuf reports some events only through GLib log lines (a set skipped for
- * a missing template, sequence complaints); a GLib log handler turns them into
- * counters of the session being decoded on this thread and into our logger.
+ * libfixbuf reports some events only through GLib log lines; a GLib log
+ * handler turns them into our logger (rate-limited per session).
  * Sequence numbers are checked here, per domain, from the message headers.
  */
 #include "receiver/decode.h"
@@ -27,41 +26,21 @@
 #include <string.h>
 
 #include "log.h"
+#include "receiver/copyplan.h"
 
 /* Exported by libfixbuf 2.4 but declared only in its private.h: forget the
  * position in an abandoned message (fBufSetBuffer alone keeps the set state). */
 void fBufRewind(fBuf_t *fbuf);
 
 #define DEC_MAX_MSG 65535
-#define NULL_TID 256u      /* the session's empty internal template */
 
 struct decode_model {
 	fbInfoModel_t *im;
 };
 
-enum step_kind {
-	K_HOST,     /* len = 1, 2, 4 or 8 bytes in host order (libfixbuf widened and swapped it) */
-	K_BE,       /* len bytes, network order (element without endian flag) */
-	K_BYTES,    /* len fixed bytes */
-	K_VAR,      /* fbVarfield_t */
-};
-
-struct step {
-	uint32_t off;
-	uint16_t len;
-	uint8_t kind;
-	uint8_t pad;
-	int32_t col;
-};
-
 struct tmpl_ctx {
-	struct decode_session *s;
-	uint16_t int_tid;
-	uint16_t nsteps;
 	int options;
-	int empty;       /* records of zero bytes: a withdrawal (field count 0) or
-	                  * only zero-length fields; libfixbuf would loop on them */
-	struct step steps[];
+	struct cp_plan *plan;
 };
 
 struct dom_extra {
@@ -80,13 +59,9 @@ struct decode_session {
 	struct dom_extra *dx;
 	size_t ndoms, capdoms;
 	size_t cur;            /* index of the domain of the message being decoded */
-	uint16_t next_tid;
-	int closing;
-	int resuming;          /* repeating a paused message: do not count again */
+	uint16_t tmpl_tid;     /* the template being compiled (for log lines) */
 	uint32_t skipped_sets; /* in the message being decoded */
 	struct log_ratelimit rl;
-	uint8_t *rec;
-	size_t rec_cap;
 	struct qs_record r;
 	uint8_t buf[DEC_MAX_MSG + 1];
 };
@@ -99,16 +74,6 @@ static void glib_log(const gchar *domain, GLogLevelFlags level, const gchar *msg
 {
 	struct decode_session *s = tl_cur;
 	(void)data;
-	if (s && strncmp(msg, "Skipping set", 12) == 0) {
-		if (!s->resuming) {
-			s->doms[s->cur].c.unknown_template_sets++;
-			s->skipped_sets++;
-		}
-		log_ratelimited(&s->rl, LOG_WARN, "%s domain %u: data set with unknown template skipped (%s); "
-		                "counted as unknown_template; over UDP the exporter resends templates periodically",
-		                s->peer, s->doms[s->cur].domain, msg);
-		return;
-	}
 	if (strstr(msg, "out of sequence"))
 		return; /* counted from the headers in decode_message */
 	enum log_level lvl = (level & (G_LOG_LEVEL_ERROR | G_LOG_LEVEL_CRITICAL)) ? LOG_ERR
@@ -159,84 +124,14 @@ void decode_model_close(struct decode_model *m)
 
 /* ---- template compilation ---------------------------------------------- */
 
-static int find_col(const struct qs_stream_def *def, uint32_t pen, uint16_t ie, uint16_t len)
-{
-	for (size_t i = 0; i < def->ncols; i++) {
-		const struct qs_column *c = &def->cols[i];
-		if (c->ie != ie || c->pen != pen || c->ie == 0)
-			continue;
-		if (c->flags & (QS_F_DERIVED | QS_F_COMPUTED))
-			continue;
-		if (c->ielen && c->ielen != len)
-			continue;
-		return (int)i;
-	}
-	return -1;
-}
+static const struct qs_stream_def no_columns; /* options templates: every element skipped */
 
-/* Decide how element ie (wire length len) fills a column of type t: the
- * internal length and the copy step. 0 if the length does not fit the type. */
-static int plan_step(fbInfoModel_t *im, enum qs_type t, const fbInfoElement_t *ie, uint16_t *ilen,
-                     struct step *st)
+static void refused(void *ctx, const struct cp_field *f, const struct qs_column *col)
 {
-	uint16_t len = ie->len;
-	int endian = (ie->flags & FB_IE_F_ENDIAN) != 0;
-	switch (t) {
-	case QS_U8: case QS_U16: case QS_U32: case QS_U64: case QS_TIME_MS: case QS_TIME_S:
-		if (len == FB_IE_VARLEN || len == 0 || len > 8)
-			return 0;
-		if (endian) {
-			/* Decode into the element's own width (reduced-length encoding
-			 * widens to it); a wire length above it gets 8 bytes. */
-			const fbInfoElement_t *canon = fbInfoModelGetElementByID(im, ie->num, ie->ent);
-			uint16_t w = canon ? canon->len : 8;
-			if ((w != 1 && w != 2 && w != 4 && w != 8) || len > w)
-				w = 8;
-			*ilen = w;
-			st->kind = K_HOST;
-			st->len = w;
-		} else {
-			*ilen = len;
-			st->kind = K_BE;
-			st->len = len;
-		}
-		return 1;
-	case QS_IPV4:
-		if (len != 4)
-			return 0;
-		*ilen = 4;
-		st->kind = endian ? K_HOST : K_BE;
-		st->len = 4;
-		return 1;
-	case QS_IPV6:
-	case QS_MAC:
-		if (len != (t == QS_IPV6 ? 16 : 6))
-			return 0;
-		*ilen = len;
-		st->kind = K_BYTES;
-		st->len = len;
-		return 1;
-	case QS_STR:
-		*ilen = len;
-		st->kind = len == FB_IE_VARLEN ? K_VAR : K_BYTES;
-		st->len = len == FB_IE_VARLEN ? 0 : len;
-		return 1;
-	}
-	return 0;
-}
-
-static uint16_t alloc_tid(struct decode_session *s)
-{
-	for (unsigned tries = 0; tries < 65536; tries++) {
-		uint16_t tid = s->next_tid++;
-		if (s->next_tid == 0)
-			s->next_tid = NULL_TID + 1;
-		if (tid <= NULL_TID)
-			continue;
-		if (!fbSessionGetTemplate(s->fs, TRUE, tid, NULL))
-			return tid;
-	}
-	return 0;
+	struct decode_session *s = ctx;
+	log_ratelimited(&s->rl, LOG_WARN, "%s domain %u template %u: element %u/%u with length %u "
+	                "cannot fill column %s (%s); the element is skipped", s->peer, s->doms[s->cur].domain,
+	                s->tmpl_tid, f->pen, f->ie, f->len, col->name, qs_type_name(col->type));
 }
 
 static void tmpl_free(void *tctx, void *app)
@@ -245,15 +140,7 @@ static void tmpl_free(void *tctx, void *app)
 	(void)app;
 	if (!c)
 		return;
-	struct decode_session *s = c->s;
-	if (!s->closing && c->int_tid) {
-		GError *ge = NULL;
-		/* Never leave the fBuf pointing at a freed internal template. */
-		fBufSetInternalTemplate(s->fb, NULL_TID, &ge);
-		g_clear_error(&ge);
-		fbSessionRemoveTemplate(s->fs, TRUE, c->int_tid, &ge);
-		g_clear_error(&ge);
-	}
+	free(c->plan);
 	free(c);
 }
 
@@ -263,80 +150,30 @@ static void tmpl_new(fbSession_t *fs, uint16_t tid, fbTemplate_t *t, void *app, 
 	struct decode_session *s = app;
 	uint32_t n = fbTemplateCountElements(t);
 	uint32_t domain = fbSessionGetDomain(fs);
-	if (!s->resuming)
-		s->doms[s->cur].c.templates++;
-
-	struct tmpl_ctx *c = calloc(1, sizeof *c + (n ? n : 1) * sizeof(struct step));
-	if (!c)
+	s->doms[s->cur].c.templates++;
+	struct tmpl_ctx *c = calloc(1, sizeof *c);
+	struct cp_field *f = calloc(n ? n : 1, sizeof *f);
+	if (!c || !f)
 		abort();
-	c->s = s;
 	c->options = fbTemplateGetOptionsScope(t) > 0;
-	fbTemplate_t *it = fbTemplateAlloc(s->m->im);
-	uint64_t used[(QS_MAX_COLS + 63) / 64] = { 0 };
-	uint32_t off = 0, minlen = 0;
 	for (uint32_t i = 0; i < n; i++) {
 		const fbInfoElement_t *ie = fbTemplateGetIndexedIE(t, i);
-		minlen += ie && ie->len == FB_IE_VARLEN ? 1 : ie ? ie->len : 0;
+		f[i].pen = ie ? ie->ent : 0;
+		f[i].ie = ie ? ie->num : 0;
+		f[i].len = ie ? ie->len : 0;
 	}
-	c->empty = minlen == 0;
-	if (c->empty && n == 0)
+	s->tmpl_tid = tid;
+	c->plan = cp_compile(c->options ? &no_columns : s->def, f, n, 0, refused, s);
+	free(f);
+	if (!c->plan)
+		abort();
+	if (c->plan->minlen == 0 && n == 0)
 		log_debug("%s domain %u: template %u withdrawn", s->peer, domain, tid);
-	else if (c->empty)
+	else if (c->plan->minlen == 0)
 		log_ratelimited(&s->rl, LOG_WARN, "%s domain %u template %u: all %u fields have length 0; "
 		                "its data sets are skipped", s->peer, domain, tid, n);
-	for (uint32_t i = 0; i < n && !c->options && !c->empty; i++) {
-		const fbInfoElement_t *ie = fbTemplateGetIndexedIE(t, i);
-		if (!ie || ie->midx != 0)
-			continue; /* a repeated element: the first occurrence fills the column */
-		int col = find_col(s->def, ie->ent, ie->num, ie->len);
-		if (col < 0 || (used[col >> 6] >> (col & 63)) & 1)
-			continue;
-		struct step st = { .col = col };
-		uint16_t ilen = 0;
-		if (!plan_step(s->m->im, s->def->cols[col].type, ie, &ilen, &st)) {
-			log_ratelimited(&s->rl, LOG_WARN, "%s domain %u template %u: element %u/%u with length %u "
-			                "cannot fill column %s (%s); the element is skipped",
-			                s->peer, domain, tid, ie->ent, ie->num, ie->len,
-			                s->def->cols[col].name, qs_type_name(s->def->cols[col].type));
-			continue;
-		}
-		fbInfoElement_t x;
-		memset(&x, 0, sizeof x);
-		x.ent = ie->ent;
-		x.num = ie->num;
-		x.len = ilen;
-		GError *ge = NULL;
-		if (!fbTemplateAppend(it, &x, &ge)) {
-			log_ratelimited(&s->rl, LOG_WARN, "%s domain %u template %u: element %u/%u: %s; skipped",
-			                s->peer, domain, tid, ie->ent, ie->num, ge ? ge->message : "?");
-			g_clear_error(&ge);
-			continue;
-		}
-		st.off = off;
-		off += ilen == FB_IE_VARLEN ? (uint32_t)sizeof(fbVarfield_t) : ilen;
-		used[col >> 6] |= (uint64_t)1 << (col & 63);
-		c->steps[c->nsteps++] = st;
-	}
-	if (off > s->rec_cap) {
-		uint8_t *nr = realloc(s->rec, off);
-		if (!nr)
-			abort();
-		s->rec = nr;
-		s->rec_cap = off;
-	}
-	GError *ge = NULL;
-	c->int_tid = alloc_tid(s);
-	if (!c->int_tid || !fbSessionAddTemplate(fs, TRUE, c->int_tid, it, &ge)) {
-		log_ratelimited(&s->rl, LOG_ERR, "%s domain %u template %u: cannot add its internal template (%s); "
-		                "its records will be skipped", s->peer, domain, tid, ge ? ge->message : "no free id");
-		g_clear_error(&ge);
-		fbTemplateFreeUnused(it);
-		c->int_tid = 0;
-		c->nsteps = 0;
-		c->options = 1; /* read and drop */
-	}
 	log_debug("%s domain %u: template %u: %u elements, %u columns%s", s->peer, domain, tid, n,
-	          c->nsteps, c->options ? " (options)" : "");
+	          c->plan->ncols, c->options ? " (options)" : "");
 	*tctx = c;
 	*fn = tmpl_free;
 }
@@ -354,20 +191,10 @@ struct decode_session *decode_session_open(struct decode_model *m, const struct 
 	snprintf(s->peer, sizeof s->peer, "%s", peer ? peer : "?");
 	s->rl.interval_s = 10;
 	s->rl.burst = 5;
-	s->next_tid = NULL_TID + 1;
 	s->fs = fbSessionAlloc(m->im);
 	fbSessionAddNewTemplateCallback(s->fs, tmpl_new, s);
-	GError *ge = NULL;
-	if (!fbSessionAddTemplate(s->fs, TRUE, NULL_TID, fbTemplateAlloc(m->im), &ge)) {
-		log_err("libfixbuf refused an empty internal template: %s", ge ? ge->message : "?");
-		abort();
-	}
 	s->fb = fBufAllocForCollection(s->fs, NULL);
 	fBufSetAutomaticMode(s->fb, FALSE);
-	s->rec_cap = 256;
-	s->rec = malloc(s->rec_cap);
-	if (!s->rec)
-		abort();
 	return s;
 }
 
@@ -375,9 +202,7 @@ void decode_session_close(struct decode_session *s)
 {
 	if (!s)
 		return;
-	s->closing = 1;
 	fBufFree(s->fb); /* frees the session, its templates and their contexts */
-	free(s->rec);
 	free(s->doms);
 	free(s->dx);
 	free(s);
@@ -444,51 +269,32 @@ static const char *check_sets(const uint8_t *msg, size_t len)
 	return NULL;
 }
 
-static void fill_record(struct decode_session *s, const struct tmpl_ctx *c)
+/* Hand one template set (at set, slen bytes) to libfixbuf as a message of
+ * its own. 0 ok, -1 libfixbuf found it malformed (logged). */
+static int feed_templates(struct decode_session *s, const uint8_t *msg, const uint8_t *set, size_t slen)
 {
-	struct qs_record *r = &s->r;
-	const uint8_t *rec = s->rec;
-	qs_record_clear(r, s->def);
-	for (unsigned i = 0; i < c->nsteps; i++) {
-		const struct step *st = &c->steps[i];
-		const uint8_t *p = rec + st->off;
-		switch (st->kind) {
-		case K_HOST: {
-			uint64_t u;
-			if (st->len == 8) {
-				memcpy(&u, p, 8);
-			} else if (st->len == 4) {
-				uint32_t x;
-				memcpy(&x, p, 4);
-				u = x;
-			} else if (st->len == 2) {
-				uint16_t x;
-				memcpy(&x, p, 2);
-				u = x;
-			} else {
-				u = p[0];
-			}
-			qs_record_set_u(r, st->col, u);
-			break;
-		}
-		case K_BE: {
-			uint64_t u = 0;
-			for (unsigned k = 0; k < st->len; k++)
-				u = u << 8 | p[k];
-			qs_record_set_u(r, st->col, u);
-			break;
-		}
-		case K_BYTES:
-			qs_record_set_bytes(r, st->col, p, st->len);
-			break;
-		case K_VAR: {
-			fbVarfield_t vf;
-			memcpy(&vf, p, sizeof vf);
-			qs_record_set_bytes(r, st->col, vf.len ? vf.buf : NULL, (uint32_t)vf.len);
-			break;
-		}
+	memcpy(s->buf, msg, 16);
+	memcpy(s->buf + 16, set, slen);
+	s->buf[2] = (uint8_t)((16 + slen) >> 8);
+	s->buf[3] = (uint8_t)(16 + slen);
+	fBufRewind(s->fb);
+	fBufSetBuffer(s->fb, s->buf, 16 + slen);
+	GError *ge = NULL;
+	uint16_t tid;
+	while (fBufNextCollectionTemplate(s->fb, &tid, &ge))
+		; /* a template set holds no data set: libfixbuf ends at the message end */
+	int rc = 0;
+	if (ge) {
+		int normal_end = g_error_matches(ge, FB_ERROR_DOMAIN, FB_ERROR_EOM) && !strstr(ge->message, "Underrun");
+		normal_end |= g_error_matches(ge, FB_ERROR_DOMAIN, FB_ERROR_BUFSZ);
+		if (!normal_end) {
+			log_ratelimited(&s->rl, LOG_WARN, "%s domain %u: malformed template set: %s; "
+			                "the rest of the message is dropped", s->peer, s->doms[s->cur].domain, ge->message);
+			rc = -1;
 		}
 	}
+	g_clear_error(&ge);
+	return rc;
 }
 
 enum decode_result decode_message(struct decode_session *s, const uint8_t *msg, size_t len,
@@ -509,10 +315,11 @@ enum decode_result decode_message(struct decode_session *s, const uint8_t *msg, 
 	s->cur = domain_index(s, domain);
 	struct decode_counters *cn = &s->doms[s->cur].c;
 	struct dom_extra *dx = &s->dx[s->cur];
-	const char *bad = check_sets(msg, len);
-	s->resuming = cur->started;
+	/* A resumed message starts again at the set where it paused (cur->set_off):
+	 * the sets before it, templates included, were handled. */
 	if (!cur->started) {
 		cur->started = 1;
+		cur->set_off = 16;
 		cn->messages++;
 		cn->bytes += len;
 		if (dx->have_seq) {
@@ -528,6 +335,7 @@ enum decode_result decode_message(struct decode_session *s, const uint8_t *msg, 
 				}
 			}
 		}
+		const char *bad = check_sets(msg, len);
 		if (bad) {
 			cn->malformed_messages++;
 			log_ratelimited(&s->rl, LOG_WARN, "%s domain %u: malformed IPFIX message (%s); "
@@ -535,72 +343,92 @@ enum decode_result decode_message(struct decode_session *s, const uint8_t *msg, 
 		}
 		s->skipped_sets = 0;
 	}
-	memcpy(s->buf, msg, len);
-	fBufRewind(s->fb);
-	fBufSetBuffer(s->fb, s->buf, len);
-	tl_cur = s;
-	uint32_t idx = 0;
-	GError *ge = NULL;
+	fbSessionSetDomain(s->fs, domain);
+	uint32_t idx = cur->idx_at_set;
 	enum decode_result res = DECODE_OK;
-	for (;;) {
-		uint16_t tid = 0;
-		fbTemplate_t *t = fBufNextCollectionTemplate(s->fb, &tid, &ge);
-		if (!t)
-			break;
-		struct tmpl_ctx *c = fbTemplateGetContext(t);
-		if (c && c->empty) {
-			/* libfixbuf cannot step over zero-byte records: drop the rest of the message */
-			if (!s->resuming) {
-				cn->unknown_template_sets++;
-				s->skipped_sets++;
+	size_t off = cur->set_off;
+	int stop = 0;
+	while (!stop && len - off >= 4) {
+		uint16_t id = rd16(msg + off), slen = rd16(msg + off + 2);
+		if (slen < 4 || slen > len - off || id < 2 || (id > 3 && id < 256))
+			break; /* counted by check_sets */
+		const uint8_t *set = msg + off;
+		if (id == 2 || id == 3) {
+			tl_cur = s;
+			int frc = feed_templates(s, msg, set, slen);
+			tl_cur = NULL;
+			if (frc < 0) {
+				cn->malformed_messages++;
+				break;
 			}
-			log_ratelimited(&s->rl, LOG_WARN, "%s domain %u: data set for withdrawn or empty template %u; "
-			                "the rest of the message is skipped", s->peer, domain, tid);
-			break;
-		}
-		uint16_t itid = c && c->int_tid ? c->int_tid : NULL_TID;
-		if (!fBufSetInternalTemplate(s->fb, itid, &ge))
-			break;
-		size_t rl = s->rec_cap;
-		if (!fBufNext(s->fb, s->rec, &rl, &ge))
-			break;
-		if (idx++ < cur->done)
-			continue;
-		cn->records++;
-		if (!c || c->options || !c->int_tid) {
-			cn->options_records++;
+			fbSessionSetDomain(s->fs, domain);
+			off += slen;
+			cur->set_off = (uint32_t)off;
+			cur->idx_at_set = idx;
 			continue;
 		}
-		if (c->nsteps == 0) {
-			cn->unmapped_records++;
+		fbTemplate_t *t = fbSessionGetTemplate(s->fs, FALSE, id, NULL);
+		struct tmpl_ctx *c = t ? fbTemplateGetContext(t) : NULL;
+		if (!c || c->plan->minlen == 0) {
+			cn->unknown_template_sets++;
+			s->skipped_sets++;
+			log_ratelimited(&s->rl, LOG_WARN, "%s domain %u: data set for %s template %u skipped; "
+			                "counted as unknown_template; over UDP the exporter resends templates "
+			                "periodically", s->peer, domain, c ? "withdrawn or empty" : "unknown", id);
+			off += slen;
+			cur->set_off = (uint32_t)off;
+			cur->idx_at_set = idx;
 			continue;
 		}
-		fill_record(s, c);
-		if (emit && emit(ctx, &s->r, domain)) {
-			cn->records--; /* counted again when the message is repeated */
-			cur->done = idx - 1;
-			res = DECODE_PAUSED;
-			break;
+		const struct cp_plan *pl = c->plan;
+		const uint8_t *p = set + 4, *end = set + slen;
+		while ((size_t)(end - p) >= pl->minlen) {
+			if (idx < cur->done) { /* emitted before a pause */
+				if (cp_skip(pl, &p, end) < 0)
+					break;
+				idx++;
+				continue;
+			}
+			int bad_rec = c->options || pl->ncols == 0 ? cp_skip(pl, &p, end)
+			                                           : cp_run(pl, s->def, &p, end, NULL, &s->r);
+			if (bad_rec < 0) {
+				cn->malformed_messages++;
+				log_ratelimited(&s->rl, LOG_WARN, "%s domain %u: malformed IPFIX message after %u records: "
+				                "a variable-length field of template %u runs past its set; the rest of the "
+				                "message is dropped", s->peer, domain, idx, id);
+				stop = 1;
+				break;
+			}
+			idx++;
+			cn->records++;
+			if (c->options) {
+				cn->options_records++;
+				continue;
+			}
+			if (pl->ncols == 0) {
+				cn->unmapped_records++;
+				continue;
+			}
+			if (emit && emit(ctx, &s->r, domain)) {
+				cn->records--; /* counted again when the message is repeated */
+				cur->done = idx - 1;
+				res = DECODE_PAUSED;
+				stop = 1;
+				break;
+			}
+			cn->rows++;
 		}
-		cn->rows++;
+		if (!stop) {
+			off += slen;
+			cur->set_off = (uint32_t)off;
+			cur->idx_at_set = idx;
+		}
 	}
-	if (res == DECODE_OK && ge) {
-		int normal_end = g_error_matches(ge, FB_ERROR_DOMAIN, FB_ERROR_EOM) && !strstr(ge->message, "Underrun");
-		normal_end |= g_error_matches(ge, FB_ERROR_DOMAIN, FB_ERROR_BUFSZ);
-		if (!normal_end && !bad && !s->resuming) {
-			cn->malformed_messages++;
-			log_ratelimited(&s->rl, LOG_WARN, "%s domain %u: malformed IPFIX message after %u records: %s; "
-			                "the rest of the message is dropped", s->peer, domain, idx, ge->message);
-		}
-	}
-	g_clear_error(&ge);
-	tl_cur = NULL;
 	if (res == DECODE_OK) {
 		dx->next_seq = seq + idx;
 		dx->have_seq = 1;
 		dx->skipped_last = s->skipped_sets > 0;
-		cur->done = 0;
+		memset(cur, 0, sizeof *cur);
 	}
-	s->resuming = 0;
 	return res;
 }

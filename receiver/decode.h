@@ -2,7 +2,9 @@
  *
  * The one place that knows libfixbuf: decode.c is the only file of the receiver
  * that includes fixbuf/public.h; GLib errors and GLib log lines from libfixbuf
- * become the project's results, counters and log lines here.
+ * become the project's results, counters and log lines here. libfixbuf parses
+ * and keeps templates; data records are decoded by compiled copy plans
+ * (copyplan.h) straight from the message bytes.
  *
  * Model. A decode_model is the information model (IANA elements plus the
  * vendor's, read from dictionaries/vasexperts-ie.xml). A decode_session is one
@@ -85,6 +87,8 @@ enum decode_result {
 struct decode_cursor {
 	uint32_t done;      /* data records of this message already handled */
 	int started;        /* set by decode_message: header counted */
+	uint32_t set_off;   /* where to go on: the first set not finished */
+	uint32_t idx_at_set;/* data records before that set */
 };
 
 /* Decode one IPFIX message of exactly len bytes (the header's length must

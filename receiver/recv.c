@@ -553,7 +553,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	struct spool_writer_opts so = { .spool_dir = r->o.spool, .def = r->o.def, .dpi_id = r->o.dpi,
-		.instance = r->o.instance, .rotate_delay_s = r->o.delay_s };
+		.instance = r->o.instance, .rotate_delay_s = r->o.delay_s,
+		.zstd_level = r->o.zstd_level };
 	r->w = spool_writer_open(&so, err, sizeof err);
 	if (!r->w) {
 		log_err("spool: %s", err);
@@ -568,7 +569,11 @@ int main(int argc, char **argv)
 		rc = uv_udp_bind(&r->udp_sock, (struct sockaddr *)&ss, 0);
 		if (!rc) {
 			int sz = (int)(r->o.udp_rcvbuf_mb * 1024u * 1024u);
-			uv_recv_buffer_size((uv_handle_t *)&r->udp_sock, &sz);
+			uv_os_fd_t fd;
+			/* as root, SO_RCVBUFFORCE passes net.core.rmem_max; else the kernel caps it */
+			if (uv_fileno((uv_handle_t *)&r->udp_sock, &fd) != 0 ||
+			    setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &sz, sizeof sz) != 0)
+				uv_recv_buffer_size((uv_handle_t *)&r->udp_sock, &sz);
 			rc = uv_udp_recv_start(&r->udp_sock, udp_alloc, udp_recv);
 		}
 	} else {

@@ -4,14 +4,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum opt_type { O_STREAM, O_UINT, O_STR, O_INSTANCE, O_FLAG };
+enum opt_type { O_STREAM, O_UINT, O_INT, O_STR, O_INSTANCE, O_FLAG };
 
 struct opt {
 	const char *name;
 	enum opt_type type;
 	size_t off;
 	size_t size;         /* O_STR: buffer size */
-	unsigned min, max;
+	long min, max;
 	const char *def;     /* default as text; "" = computed from the stream */
 	const char *doc;
 };
@@ -37,7 +37,9 @@ static const struct opt opts[] = {
 	  "UDP: socket receive buffer in MiB (the kernel caps it at net.core.rmem_max)" },
 	{ "ie-file", O_STR, OFF(ie_file), sizeof(((struct recv_opts *)0)->ie_file), 0, 0,
 	  "dictionaries/vasexperts-ie.xml", "the vendor's information elements (IANA registry XML)" },
-	{ "log-level", O_UINT, OFF(log_level), 0, 3, 7, "6", "3 errors ... 6 info (default) ... 7 debug" },
+	{ "zstd-level", O_INT, OFF(zstd_level), 0, -50, 9, "-3",
+	  "spool compression level: negative levels are zstd's fast modes (less CPU, bigger files)" },
+	{ "log-level", O_INT, OFF(log_level), 0, 3, 7, "6", "3 errors ... 6 info (default) ... 7 debug" },
 	{ "help", O_FLAG, OFF(help), 0, 0, 0, "0", "this text" },
 };
 #define NOPTS (sizeof opts / sizeof opts[0])
@@ -73,18 +75,19 @@ static int set(struct recv_opts *r, const struct opt *o, const char *v, char *er
 		memcpy(p, &d, sizeof d);
 		return 0;
 	}
-	case O_UINT: {
+	case O_UINT:
+	case O_INT: {
 		char *end;
-		unsigned long u = strtoul(v, &end, 10);
+		long u = strtol(v, &end, 10);
 		if (!*v || *end || u < o->min || u > o->max) {
-			snprintf(err, errlen, "--%s: '%s' is not a number in %u..%u", o->name, v, o->min, o->max);
+			snprintf(err, errlen, "--%s: '%s' is not a number in %ld..%ld", o->name, v, o->min, o->max);
 			return -1;
 		}
-		unsigned x = (unsigned)u;
-		if (o->off == OFF(log_level)) {
-			int y = (int)x;
+		if (o->type == O_INT) {
+			int y = (int)u;
 			memcpy(p, &y, sizeof y);
 		} else {
+			unsigned x = (unsigned)u;
 			memcpy(p, &x, sizeof x);
 		}
 		return 0;

@@ -26,6 +26,7 @@ struct recv_opts {
 	unsigned delay_s;
 	unsigned udp_timeout_s;          /* forget a silent UDP exporter (and its templates) */
 	unsigned udp_rcvbuf_mb;
+	int zstd_level;                  /* spool compression (negative: zstd fast modes) */
 	int log_level;                   /* 3..7 */
 	int help;
 };

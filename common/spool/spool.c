@@ -30,7 +30,6 @@
 struct col_buf {
 	enum qs_type type;
 	size_t width;
-	uint8_t *bitmap;         /* block_rows bits */
 	uint8_t *vals;           /* fixed: npresent * width; str: npresent u32 lengths */
 	size_t vcap;
 	uint8_t *sbytes;         /* str: concatenated bytes */
@@ -38,7 +37,7 @@ struct col_buf {
 };
 
 /* How append stores a column: integer widths, byte strings of fixed width, str. */
-enum col_kind { K_U8, K_U16, K_U32, K_U64, K_BYTES, K_STR };
+enum col_kind { K_U8, K_U16, K_U32, K_U64, K_B16, K_B6, K_STR };
 
 struct spool_writer {
 	const struct qs_stream_def *def;
@@ -66,7 +65,9 @@ struct spool_writer {
 	size_t str_bytes;          /* string bytes and their 4-byte lengths */
 	struct col_buf *cols;
 	uint8_t *wp[QS_MAX_COLS];  /* next value goes here (in cols[i].vals) */
-	uint32_t np[QS_MAX_COLS];  /* values present in the block */
+	uint64_t *rowpres;         /* per row: the record's presence words (pw of them);
+	                            * the column bitmaps are built from them per block */
+	size_t pw;
 	uint8_t kind[QS_MAX_COLS]; /* enum col_kind */
 	int str_cols[QS_MAX_COLS]; /* indexes of the QS_STR columns */
 	size_t nstr;
@@ -113,7 +114,6 @@ static void free_cols(struct spool_writer *w)
 	if (!w->cols)
 		return;
 	for (size_t i = 0; i < w->def->ncols; i++) {
-		free(w->cols[i].bitmap);
 		free(w->cols[i].vals);
 		free(w->cols[i].sbytes);
 	}
@@ -123,6 +123,7 @@ static void free_cols(struct spool_writer *w)
 static void free_writer(struct spool_writer *w)
 {
 	free_cols(w);
+	free(w->rowpres);
 	free(w->raw);
 	free(w->out);
 	free(w->exp);
@@ -171,7 +172,9 @@ static int open_checks(const struct spool_writer_opts *o, char *err, size_t errl
 static int alloc_cols(struct spool_writer *w)
 {
 	w->cols = calloc(w->def->ncols, sizeof *w->cols);
-	if (!w->cols)
+	w->pw = (w->def->ncols + 63) / 64;
+	w->rowpres = calloc((size_t)w->block_rows * w->pw, sizeof *w->rowpres);
+	if (!w->cols || !w->rowpres)
 		return -1;
 	for (size_t i = 0; i < w->def->ncols; i++) {
 		struct col_buf *c = &w->cols[i];
@@ -180,10 +183,9 @@ static int alloc_cols(struct spool_writer *w)
 		if (c->type == QS_STR)
 			w->str_cols[w->nstr++] = (int)i;
 		w->fixed_max += c->width;
-		c->bitmap = calloc(1, w->block_rows / 8 + 1);
 		c->vcap = (size_t)w->block_rows * (c->type == QS_STR ? 4 : c->width);
 		c->vals = malloc(c->vcap);
-		if (!c->bitmap || !c->vals)
+		if (!c->vals)
 			return -1;
 		w->wp[i] = c->vals;
 		switch (c->type) {
@@ -191,7 +193,8 @@ static int alloc_cols(struct spool_writer *w)
 		case QS_U16: w->kind[i] = K_U16; break;
 		case QS_U32: case QS_IPV4: case QS_TIME_S: w->kind[i] = K_U32; break;
 		case QS_U64: case QS_TIME_MS: w->kind[i] = K_U64; break;
-		case QS_IPV6: case QS_MAC: w->kind[i] = K_BYTES; break;
+		case QS_IPV6: w->kind[i] = K_B16; break;
+		case QS_MAC: w->kind[i] = K_B6; break;
 		case QS_STR: w->kind[i] = K_STR; break;
 		}
 	}
@@ -254,34 +257,43 @@ struct spool_writer *spool_writer_open(const struct spool_writer_opts *o, char *
  * and reserved the string bytes. The hot loop of the writer. */
 static void append(struct spool_writer *w, const struct qs_record *r)
 {
-	uint32_t row = w->rows;
 	size_t ncols = w->def->ncols;
-	uint8_t bit = (uint8_t)(1u << (row & 7));
-	size_t byte = row >> 3;
+	uint64_t *rp = w->rowpres + (size_t)w->rows * w->pw;
 	for (size_t k = 0; k * 64 < ncols; k++) {
 		uint64_t bits = r->present[k];
 		if ((k + 1) * 64 > ncols)
 			bits &= ((uint64_t)1 << (ncols - k * 64)) - 1;
+		rp[k] = bits;
 		while (bits) {
 			size_t i = k * 64 + (size_t)__builtin_ctzll(bits);
 			bits &= bits - 1;
 			const struct qs_value *v = &r->v[i];
 			uint8_t *d = w->wp[i];
-			w->cols[i].bitmap[byte] |= bit;
-			w->np[i]++;
 			switch (w->kind[i]) {
 			case K_U8: *d = (uint8_t)v->u; w->wp[i] = d + 1; break;
 			case K_U16: spf_put16(d, (uint16_t)v->u); w->wp[i] = d + 2; break;
 			case K_U32: spf_put32(d, (uint32_t)v->u); w->wp[i] = d + 4; break;
 			case K_U64: spf_put64(d, v->u); w->wp[i] = d + 8; break;
-			case K_BYTES: { /* a wrong length keeps what fits, zero-padded */
-				size_t wd = w->cols[i].width;
-				memset(d, 0, wd);
-				if (v->p)
-					memcpy(d, v->p, v->len < wd ? v->len : wd);
-				w->wp[i] = d + wd;
+			case K_B16: /* a wrong length keeps what fits, zero-padded */
+				if (v->p && v->len == 16) {
+					memcpy(d, v->p, 16);
+				} else {
+					memset(d, 0, 16);
+					if (v->p)
+						memcpy(d, v->p, v->len < 16 ? v->len : 16);
+				}
+				w->wp[i] = d + 16;
 				break;
-			}
+			case K_B6:
+				if (v->p && v->len == 6) {
+					memcpy(d, v->p, 6);
+				} else {
+					memset(d, 0, 6);
+					if (v->p)
+						memcpy(d, v->p, v->len < 6 ? v->len : 6);
+				}
+				w->wp[i] = d + 6;
+				break;
 			case K_STR: {
 				struct col_buf *c = &w->cols[i];
 				spf_put32(d, v->len);
@@ -343,8 +355,8 @@ static size_t build_raw(struct spool_writer *w)
 	size_t pos = 0;
 	for (size_t i = 0; i < w->def->ncols; i++) {
 		struct col_buf *c = &w->cols[i];
-		uint32_t npresent = w->np[i];
 		size_t vlen = (size_t)(w->wp[i] - c->vals);
+		uint32_t npresent = (uint32_t)(vlen / (c->type == QS_STR ? 4 : c->width));
 		if (npresent == 0) {
 			w->raw[pos++] = SPF_PRES_NONE;
 			continue;
@@ -353,7 +365,20 @@ static size_t build_raw(struct spool_writer *w)
 			w->raw[pos++] = SPF_PRES_ALL;
 		} else {
 			w->raw[pos++] = SPF_PRES_BITMAP;
-			memcpy(w->raw + pos, c->bitmap, bm);
+			uint8_t *b = w->raw + pos;
+			memset(b, 0, bm);
+			const uint64_t *rp = w->rowpres + (i >> 6);
+			unsigned sh = (unsigned)(i & 63);
+			size_t pw = w->pw;
+			uint32_t row = 0;
+			for (; row + 8 <= w->rows; row += 8, rp += 8 * pw) {
+				unsigned x = 0;
+				for (unsigned j = 0; j < 8; j++)
+					x |= (unsigned)((rp[j * pw] >> sh) & 1) << j;
+				b[row >> 3] = (uint8_t)x;
+			}
+			for (; row < w->rows; row++, rp += pw)
+				b[row >> 3] |= (uint8_t)(((*rp >> sh) & 1) << (row & 7));
 			pos += bm;
 		}
 		if (c->type != QS_STR)
@@ -371,11 +396,8 @@ static size_t build_raw(struct spool_writer *w)
 
 static void reset_block(struct spool_writer *w)
 {
-	size_t bm = (w->rows + 7) / 8;
 	for (size_t i = 0; i < w->def->ncols; i++) {
 		struct col_buf *c = &w->cols[i];
-		memset(c->bitmap, 0, bm);
-		w->np[i] = 0;
 		w->wp[i] = c->vals;
 		c->slen = 0;
 	}

@@ -1,0 +1,90 @@
+/* copyplan.h: a template compiled once into copy steps, and the per-record
+ * run that turns a data record's wire bytes into a row (struct qs_record).
+ *
+ * This is the receiver's hot path. It knows neither libfixbuf nor sockets:
+ * IPFIX templates (decode.c, from libfixbuf's parsed template) and NetFlow v9
+ * templates and the fixed v5 record (netflow.c) are all lists of
+ * (enterprise, element, wire length) that cp_compile turns into a plan:
+ *   - an element the stream's schema maps to a column becomes a step that
+ *     reads the wire bytes (big-endian integers of any length 1..8, reduced
+ *     length included; fixed byte strings; RFC 7011 varlen strings);
+ *   - every other element is stepped over (fixed lengths are merged into the
+ *     next step's skip);
+ *   - the first occurrence of an element fills its column, later ones are
+ *     skipped; a column whose element is absent stays absent (not zero).
+ * Varlen values point into the caller's message bytes: the row is valid only
+ * while those bytes are.
+ *
+ * NetFlow times: with cp_compile's uptime flag, flowStartSysUpTime (22) and
+ * flowEndSysUpTime (21) fill the columns of flowStartMilliseconds (152) and
+ * flowEndMilliseconds (153) when the template has no such element, as
+ * export time - (system uptime - element), from struct cp_msg.
+ *
+ * Pure functions: plans are immutable after compile, any thread may run them.
+ * cp_compile allocates (free() the plan); nothing else does.
+ */
+#ifndef QOESTOR_RECEIVER_COPYPLAN_H
+#define QOESTOR_RECEIVER_COPYPLAN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "schema/schema.h"
+#include "spool/record.h"
+
+#define CP_VARLEN 65535u
+
+struct cp_field {            /* one template element as it is on the wire */
+	uint32_t pen;            /* enterprise number, 0 = IANA */
+	uint16_t ie;             /* element id (enterprise bit removed) */
+	uint16_t len;            /* wire length; CP_VARLEN = RFC 7011 variable length */
+};
+
+struct cp_op {
+	uint32_t skip;           /* fixed bytes to step over before this element */
+	uint32_t after;          /* varlen ops: bytes the rest of the record needs at least */
+	uint16_t len;            /* fixed length (0 for varlen) */
+	uint8_t kind;            /* private to copyplan.c */
+	uint8_t pad;
+	int32_t col;             /* column, or -1 (a varlen element that is skipped) */
+};
+
+struct cp_plan {
+	uint32_t minlen;         /* the shortest record (a varlen counts 1 byte); 0 = no record
+	                          * can be decoded (withdrawal, or only zero-length elements) */
+	uint32_t tail;           /* fixed bytes after the last op */
+	uint32_t nops;
+	uint32_t ncols;          /* columns this template fills */
+	int has_var;
+	uint64_t present[(QS_MAX_COLS + 63) / 64]; /* the columns every record of it fills */
+	struct cp_op ops[];
+};
+
+/* Per-message context of a run (only NetFlow uptime conversions read it). */
+struct cp_msg {
+	uint64_t export_ms;      /* message export time, epoch ms */
+	uint32_t uptime_ms;      /* exporter's system uptime at export */
+};
+
+/* Called by cp_compile for an element that maps to a column but cannot fill
+ * it (wrong length for the type): the element is skipped; the caller logs. */
+typedef void (*cp_refused_fn)(void *ctx, const struct cp_field *f, const struct qs_column *col);
+
+/* Compile fields[0..n) for stream def. uptime: see above (NetFlow only).
+ * Returns a plan (free() it); NULL only when out of memory. */
+struct cp_plan *cp_compile(const struct qs_stream_def *def, const struct cp_field *fields, size_t n,
+                           int uptime, cp_refused_fn refused, void *ctx);
+
+/* Decode the record at *p (end - *p >= plan->minlen, checked by the caller)
+ * into r (cleared and bound to def first). 0: *p advanced past the record;
+ * -1: a varlen length runs past end (the record is dropped, *p unchanged). */
+int cp_run(const struct cp_plan *plan, const struct qs_stream_def *def, const uint8_t **p,
+           const uint8_t *end, const struct cp_msg *m, struct qs_record *r);
+
+/* Step over the record at *p without decoding it; as cp_run. */
+int cp_skip(const struct cp_plan *plan, const uint8_t **p, const uint8_t *end);
+
+/* Index of the column element (pen, ie) with wire length len fills, or -1. */
+int cp_find_col(const struct qs_stream_def *def, uint32_t pen, uint16_t ie, uint16_t len);
+
+#endif
