@@ -15,7 +15,9 @@ for f in "$top"/dictionaries/*.sample.txt; do
 done
 
 note "load every sample"
-"$D" load "$T/dicts" --clickhouse "$DB_URL" >"$T/load.log" 2>&1 || { cat "$T/load.log"; fail "qoestor-dict load exited $?"; }
+rc=0
+"$D" load "$T/dicts" --clickhouse "$DB_URL" >"$T/load.log" 2>&1 || rc=$?
+[ "$rc" -eq 0 ] || { cat "$T/load.log"; fail "qoestor-dict load exited $rc"; }
 for f in "$T"/dicts/*.txt; do
 	n=$(basename "$f" .txt)
 	rows=$(grep -cv '^#' "$f")
