@@ -9,3 +9,11 @@ qoestor-config_SRCS := tools/qoestor-config.c tools/qoestor-config-apply.c
 
 UNIT_TESTS += test_config
 test_config_SRCS := test/unit/test_config.c
+
+# The generated command lines against the programs' own option tables.
+UNIT_TESTS += test_config_args
+test_config_args_SRCS := test/unit/test_config_args.c receiver/recv_opts.c loader/opts.c
+
+FUZZERS += fuzz_config fuzz_config_env
+fuzz_config_SRCS := test/fuzz/fuzz_config.c
+fuzz_config_env_SRCS := test/fuzz/fuzz_config_env.c
