@@ -464,11 +464,11 @@ int agg_emit(struct agg *a, int (*cb)(void *arg, const struct qs_record *r), voi
 
 void agg_clear(struct agg *a)
 {
-	/* Keep up to 16 chunks (64 MiB) for reuse; free the rest. */
+	/* Keep up to 4 chunks (16 MiB) for reuse; free the rest. */
 	size_t kept = 0;
 	for (struct chunk *c = a->head; c; c = c->next) {
 		c->used = 0;
-		if (++kept == 16) {
+		if (++kept == 4) {
 			free_chunks(c->next);
 			c->next = NULL;
 			break;
@@ -476,7 +476,11 @@ void agg_clear(struct agg *a)
 	}
 	a->tail = a->head;
 	memset(a->tab, 0, a->tcap * sizeof *a->tab);
-	if (a->dtab)
+	if (a->dcap > (1u << 20)) { /* a big distinct-count table goes; it regrows if needed */
+		free(a->dtab);
+		a->dtab = NULL;
+		a->dcap = 0;
+	} else if (a->dtab)
 		memset(a->dtab, 0, a->dcap * sizeof *a->dtab);
 	a->ngroups = 0;
 	a->dn = 0;

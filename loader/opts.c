@@ -59,7 +59,7 @@ static const struct opt opts[] = {
 	{ "rescan-seconds", NULL, K_UINT, 1, 3600, "10", OFF(rescan_s), "list the spool at least this often (besides file events)" },
 	{ "retry-max-seconds", NULL, K_UINT, 1, 3600, "60", OFF(retry_max_s), "longest back-off between retries of a failed insert" },
 	{ "timeout-seconds", NULL, K_UINT, 1, 86400, "300", OFF(timeout_s), "time limit of one HTTP request" },
-	{ "max-groups", NULL, K_UINT, 1000, 100000000, "1000000", OFF(max_groups),
+	{ "max-groups", NULL, K_UINT, 1000, 100000000, "262144", OFF(max_groups),
 	  "aggregate groups held per file before they are inserted (bounds memory)" },
 	{ "traffic-dir-def-mode", "TRAFFIC_DIR_DEF_MODE", K_UINT, 0, 4, "0", OFF(traffic_dir_def_mode),
 	  "subscriber side: 0 as is (DPI flags), 1 by AS (fullflow), 2 by CIDR, 3 AS and CIDR, 4 AS or CIDR" },

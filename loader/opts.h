@@ -44,7 +44,7 @@ struct loader_config {
 	unsigned rescan_s;             /* periodic rescan (10) */
 	unsigned retry_max_s;          /* longest back-off between retries (60) */
 	unsigned timeout_s;            /* one HTTP request (300) */
-	unsigned max_groups;           /* aggregate groups held per file before a flush (1M) */
+	unsigned max_groups;           /* aggregate groups held per file before a flush (262144, ~50 MiB) */
 	/* enrichment: the manual's .env keys */
 	unsigned traffic_dir_def_mode, subscriber_filter_mode, subscriber_exclude_mode;
 	unsigned ulr_replace_login, ulr_use_dic;
