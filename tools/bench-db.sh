@@ -9,8 +9,12 @@
 #   2. one zstd body (Content-Encoding: zstd, as the loader sends)
 #   3. the same plain body passed inline (qoestor-db --spill-at 0-limit: no file)
 #   4. 4 clients at once, ROWS/4 rows each, zstd
-# The same rows are inserted four times, so deduplication is switched off for
-# the bench (insert_deduplicate=0); the loader's inserts keep it on.
+#   5. where the server's time goes: the plain body into a Null table (parsing
+#      only), into fullflow without its skip indexes, and with LZ4 instead of
+#      its codecs
+# The same rows are inserted several times, so each insert carries its own
+# deduplication token, as the loader's do (identical blocks without a token are
+# deduplicated by content).
 # Prints rows/s for each and the count check. Usage: tools/bench-db.sh [ROWS]
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -62,23 +66,30 @@ PY
 zstd -q -3 -c "$T/ff.csv" >"$T/ff.csv.zst"
 split -n l/4 -d "$T/ff.csv" "$T/part."
 for p in "$T"/part.0?; do zstd -q -3 "$p"; done
-q="$url/?query=$(python3 -c "import urllib.parse,sys; print(urllib.parse.quote('INSERT INTO qoestor.fullflow (' + sys.argv[1] + ') FORMAT CSV'))" "$cols")&insert_deduplicate=0"
+q="$url/?query=$(python3 -c "import urllib.parse,sys; print(urllib.parse.quote('INSERT INTO qoestor.fullflow (' + sys.argv[1] + ') FORMAT CSV'))" "$cols")"
 mb=$(du -m "$T/ff.csv" | cut -f1)
 echo "fullflow-shaped rows: $rows, $(wc -l <"$T/cols") columns, CSV $mb MB, zstd $(du -m "$T/ff.csv.zst" | cut -f1) MB"
 
+# CPU seconds (user+system) qoestor-db has used so far: the server's cost of
+# the inserts, less sensitive than wall time to other work on a shared machine.
+cpu() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.3f", ($14 + $15) / hz }' "/proc/$pid/stat"; }
 timed() { # label cmd...
 	label=$1; shift
+	c0=$(cpu)
 	s=$(date +%s.%N)
 	"$@"
 	e=$(date +%s.%N)
-	python3 -c "import sys; d=float(sys.argv[2])-float(sys.argv[1]); print('%-44s %6.2f s %10.0f rows/s' % (sys.argv[3], d, int(sys.argv[4])/d))" "$s" "$e" "$label" "$rows"
+	c1=$(cpu)
+	python3 -c "import sys; d=float(sys.argv[2])-float(sys.argv[1]); c=float(sys.argv[6])-float(sys.argv[5]); n=int(sys.argv[4]); print('%-40s %6.2f s %9.0f rows/s %9.0f rows/server-CPU-s' % (sys.argv[3], d, n/d, n/c))" "$s" "$e" "$label" "$rows" "$c0" "$c1"
 }
-post_plain() { curl -sS --fail-with-body --data-binary @"$T/ff.csv" "$q"; }
-post_zstd() { curl -sS --fail-with-body -H 'Content-Encoding: zstd' --data-binary @"$T/ff.csv.zst" "$q"; }
+
+tok() { echo "&insert_deduplication_token=bench-$(date +%s%N)"; }
+post_plain() { curl -sS --fail-with-body --data-binary @"$T/ff.csv" "$q$(tok)"; }
+post_zstd() { curl -sS --fail-with-body -H 'Content-Encoding: zstd' --data-binary @"$T/ff.csv.zst" "$q$(tok)"; }
 post_parallel() {
 	cpids=""
 	for p in "$T"/part.0?.zst; do
-		curl -sS --fail-with-body -H 'Content-Encoding: zstd' --data-binary @"$p" "$q" &
+		curl -sS --fail-with-body -H 'Content-Encoding: zstd' --data-binary @"$p" "$q$(tok)" &
 		cpids="$cpids $!"
 	done
 	for c in $cpids; do wait "$c"; done
@@ -86,9 +97,40 @@ post_parallel() {
 timed "1 client, plain body (FROM INFILE path)" post_plain
 timed "1 client, zstd body (FROM INFILE path)" post_zstd
 timed "4 clients, zstd bodies" post_parallel
+
+# Where the server's time goes: the same body into variants of the table.
+variant() { # name sed-free python transform of fullflow's DDL
+	curl -sS "$url/?query=SELECT%20create_table_query%20FROM%20system.tables%20WHERE%20database%3D'qoestor'%20AND%20name%3D'fullflow'%20FORMAT%20RawBLOB" |
+	python3 -c '
+import re, sys
+name, mode = sys.argv[1], sys.argv[2]
+ddl = sys.stdin.read().replace("qoestor.fullflow", "qoestor." + name, 1)
+def strip_codecs(s):
+    out, i = [], 0
+    while True:
+        j = s.find(" CODEC(", i)
+        if j < 0:
+            out.append(s[i:]); return "".join(out)
+        out.append(s[i:j]); k = j + 7; depth = 1
+        while depth:
+            depth += {"(": 1, ")": -1}.get(s[k], 0); k += 1
+        i = k
+if mode in ("lz4", "lz4-noidx"): ddl = strip_codecs(ddl)
+if mode in ("noidx", "lz4-noidx"): ddl = re.sub(r", INDEX \w+ \w+ TYPE bloom_filter\([0-9.]*\) GRANULARITY \d+", "", ddl)
+if mode == "null": ddl = "CREATE TABLE qoestor.%s AS qoestor.fullflow ENGINE = Null" % name
+print(ddl)' "$1" "$2" | curl -sS --fail-with-body --data-binary @- "$url/"
+}
+variant ff_null null
+variant ff_noidx noidx
+variant ff_lz4 lz4-noidx
+qv() { curl -sS --fail-with-body --data-binary @"$T/ff.csv" "$url/?query=$(python3 -c "import urllib.parse,sys; print(urllib.parse.quote('INSERT INTO qoestor.' + sys.argv[2] + ' (' + sys.argv[1] + ') FORMAT CSV'))" "$cols" "$1")$(tok)"; }
+timed "  parse only (Null engine)" qv ff_null
+timed "  fullflow without skip indexes" qv ff_noidx
+timed "  ... and LZ4 instead of the codecs" qv ff_lz4
+timed "  fullflow as defined (again)" qv fullflow
 stop
 start --spill-at 100000000000
 timed "1 client, plain body passed inline" post_plain
 got=$(curl -sS "$url/?query=SELECT%20count()%20FROM%20qoestor.fullflow")
-[ "$got" -eq $((rows * 4)) ] || { echo "count mismatch: $got, want $((rows * 4))"; exit 1; }
-echo "count check: $got rows = 4 x $rows"
+[ "$got" -eq $((rows * 5)) ] || { echo "count mismatch: $got, want $((rows * 5))"; exit 1; }
+echo "count check: $got rows = 5 x $rows"
