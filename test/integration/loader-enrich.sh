@@ -125,6 +125,12 @@ expect_eq "$(q "SELECT toString(time_ms), toString(source_ipv4), source_transpor
 expect_eq "$(q "SELECT toString(post_nat_source_ipv4), toString(source_ipv4), source_transport_port, records FROM qe_n1.natflow_agg FORMAT TSV")" \
 	"$(printf '203.0.113.5\t10.0.0.6\t0\t1')" "natflow_agg keeps the fields of the bitmask (0x40 public IP, 0x4 source IP)"
 
+note "flexible aggregation: kept keys and period"
+run qe_k --fullflow-agg-keys login --fullflow-agg-period 5
+# (2023 rows: read through the view, from the 1-hour rollup; the 15-minute table's TTL dropped them)
+expect_eq "$(q "SELECT uniqExact(login), sum(octets), countIf(host != ''), countIf(dpi_protocol != 0) FROM qe_k.fullflow_agg FORMAT TSV")" \
+	"$(printf '3\t511\t0\t0')" "fullflow_agg keyed by login only (alice, bob, empty)"
+
 note "a dictionary changed while the daemon runs is used for the next file"
 run qe_w --subscriber-filter-mode 2 >/dev/null
 mkdir -p "$T/sw"
