@@ -22,7 +22,7 @@ part() { # name command...
 echo "qoestor benchmarks, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 [ -x tools/bench-recv.sh ] || [ -f tools/bench-recv.sh ] && part recv sh tools/bench-recv.sh
 [ -f tools/bench-spool.sh ] && part spool sh tools/bench-spool.sh
-[ -x bin/bench-dict ] && part dict bin/bench-dict
+[ -f tools/bench-dict.sh ] && part dict sh tools/bench-dict.sh
 [ -f tools/bench-db.sh ] && part db sh tools/bench-db.sh
 [ -f tools/bench-loader.sh ] && part loader sh tools/bench-loader.sh
 echo
