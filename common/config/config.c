@@ -52,9 +52,10 @@ int qs_config_load(const char *path, struct qs_config *c, char *err, size_t errl
 	const char *name = use_stdin ? "<stdin>" : path;
 	FILE *f = use_stdin ? stdin : fopen(path, "r");
 	if (!f) {
+		int e = errno;
 		qs_config_defaults(c);
 		snprintf(err, errlen, "%s: cannot open the configuration file: %s (give --config FILE; the "
-			 "reference is /etc/qoestor/qoestor.yaml)\n", name, strerror(errno));
+			 "reference is /etc/qoestor/qoestor.yaml)\n", name, strerror(e));
 		return 1;
 	}
 	char *buf = malloc(MAX_FILE + 1);
@@ -112,9 +113,10 @@ static void check_file(const struct qs_config *c, struct cfg_errs *e, const char
 {
 	if (!*path || access(path, R_OK) == 0)
 		return;
+	int er = errno;
 	unsigned l, col;
 	at(c, path, sec, &l, &col);
-	cfg_err(e, l, col, "%s: cannot read %s: %s", key, path, strerror(errno));
+	cfg_err(e, l, col, "%s: cannot read %s: %s", key, path, strerror(er));
 }
 
 static void check_agg_keys(const struct qs_config *c, struct cfg_errs *e, const char *list, enum qs_agg id,
