@@ -119,6 +119,7 @@ fuzz-build: $(addprefix $(O)/fuzz/,$(FUZZERS))
 DEPS_STAMP_OK := $(shell pkg-config --exists $(PKGS) cmocka 2>/dev/null && \
 	command -v ipfixDump >/dev/null && command -v tshark >/dev/null && \
 	command -v softflowd >/dev/null && command -v nfcapd >/dev/null && \
+	command -v pmacctd >/dev/null && command -v tcpreplay >/dev/null && command -v zstd >/dev/null && \
 	command -v clang >/dev/null && test -r "$$(sh tools/deps.sh --print-libchdb)" && echo ok)
 
 deps:
