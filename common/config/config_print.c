@@ -244,8 +244,10 @@ static void doc_table(FILE *f, const struct cfg_section *s, const void *base, en
 		if (k->env)
 			env_name(k, st, env, sizeof env);
 		if (!k->def && k->type != CT_SECTION && k->type != CT_LIST)
-			snprintf(v, sizeof v, "computed");
-		fprintf(f, "| `%s` | %s | `", k->name, d);
+			snprintf(v, sizeof v, "%s", k->min || k->type != CT_UINT || k->max != 999 ? "computed" : "required");
+		fprintf(f, "| `%s` | ", k->name);
+		cell(f, d);
+		fputs(" | `", f);
 		cell(f, v);
 		fprintf(f, "` | %s%s%s | ", env[0] ? "`" : "", env, env[0] ? "`" : "");
 		cell(f, k->doc);
