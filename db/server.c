@@ -76,29 +76,21 @@ static void sb_add(struct strbuf *s, const char *p, size_t n)
 
 static void sb_str(struct strbuf *s, const char *p) { sb_add(s, p, strlen(p)); }
 
-/* Append v as a ClickHouse string literal: quotes, backslashes escaped. */
-static void sb_literal(struct strbuf *s, const char *v)
+/* Append v between quote characters q (' for a string literal, ` for an
+ * identifier), with q and backslashes escaped. */
+static void sb_quoted(struct strbuf *s, const char *v, char q)
 {
-	sb_add(s, "'", 1);
+	sb_add(s, &q, 1);
 	for (const char *p = v; *p; p++) {
-		if (*p == '\'' || *p == '\\')
+		if (*p == q || *p == '\\')
 			sb_add(s, "\\", 1);
 		sb_add(s, p, 1);
 	}
-	sb_add(s, "'", 1);
+	sb_add(s, &q, 1);
 }
 
-/* Append v as a back-quoted identifier. */
-static void sb_ident(struct strbuf *s, const char *v)
-{
-	sb_add(s, "`", 1);
-	for (const char *p = v; *p; p++) {
-		if (*p == '`' || *p == '\\')
-			sb_add(s, "\\", 1);
-		sb_add(s, p, 1);
-	}
-	sb_add(s, "`", 1);
-}
+static void sb_literal(struct strbuf *s, const char *v) { sb_quoted(s, v, '\''); }
+static void sb_ident(struct strbuf *s, const char *v) { sb_quoted(s, v, '`'); }
 
 static int is_ident(const char *s)
 {
