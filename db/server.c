@@ -315,6 +315,26 @@ static enum MHD_Result param_cb(void *cls, enum MHD_ValueKind kind, const char *
 
 /* ---- the handler ------------------------------------------------------------ */
 
+/* A plain INSERT whose data is not text (RowBinary, Native, Parquet...): its
+ * body always goes through a file and FROM INFILE, since binary data inline
+ * after the query text is not parsed reliably by libchdb. */
+static int insert_is_binary(struct MHD_Connection *c)
+{
+	const char *q = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "query");
+	long fpos = q ? sqlscan_insert_format_pos(q, strlen(q)) : -1;
+	if (fpos < 0)
+		return 0;
+	const char *f = q + fpos + 6; /* past FORMAT */
+	while (*f && isspace((unsigned char)*f))
+		f++;
+	static const char *const text[] = {"CSV", "TSV", "TabSeparated", "JSON", "Values", "CustomSeparated",
+					   "Template", "Regexp", "LineAsString", NULL};
+	for (int i = 0; text[i]; i++)
+		if (!strncasecmp(f, text[i], strlen(text[i])))
+			return 0;
+	return 1;
+}
+
 static int check_auth(struct server *s, struct MHD_Connection *c, struct req *r)
 {
 	const char *u = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-ClickHouse-User");
@@ -516,7 +536,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 			snprintf(r->encoding, sizeof r->encoding, "%s", ce);
 			return MHD_YES;
 		}
-		r->b = body_new(enc, s->tmpdir, s->spill_at, s->max_body);
+		r->b = body_new(enc, s->tmpdir, insert_is_binary(c) ? 0 : s->spill_at, s->max_body);
 		if (!r->b)
 			return MHD_NO;
 		return MHD_YES;
