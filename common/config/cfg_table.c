@@ -357,7 +357,7 @@ static int parse_export(const char *v, size_t n, struct qs_cfg_export *e, char *
 		snprintf(err, errlen, "export target %s/%s: proto '%s' is not tcp or udp", t, s1 + 1, s2 + 1);
 		return -1;
 	}
-	snprintf(e->host, sizeof e->host, "%s", t);
+	memcpy(e->host, t, strlen(t) + 1); /* fits: checked above */
 	e->port = (unsigned)port;
 	e->transport = strcasecmp(s2 + 1, "udp") == 0 ? QS_CFG_UDP : QS_CFG_TCP;
 	return 0;
