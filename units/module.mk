@@ -42,7 +42,7 @@ units-verify: bin/qoestor-config
 			units/$$u.in > build/units-verify/$$u || exit 1; done
 	cp build/units-verify/qoestor-recv@.service build/units-verify/qoestor-recv@fullflow-0.service
 	@test -x bin/qoestor-dict || { echo "units-verify: bin/qoestor-dict is not built (make bin/qoestor-dict)"; exit 1; }
-	cd build/units-verify && SYSTEMD_LOG_LEVEL=notice systemd-analyze verify --man=no \
+	cd build/units-verify && SYSTEMD_LOG_TARGET=console SYSTEMD_LOG_LEVEL=notice systemd-analyze verify --man=no \
 		qoestor-recv@fullflow-0.service qoestor-loader.service qoestor-db.service \
 		qoestor-dict-refresh.service qoestor-dict-refresh.timer qoestor.target 2>&1 | \
 		tee verify.log; ! grep -q . verify.log
