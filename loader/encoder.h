@@ -1,10 +1,22 @@
 /* encoder.h: turns records into the body of one ClickHouse INSERT.
  *
- * The only place that knows the wire format of inserted rows (CSV today).
+ * The only place that knows the wire format of inserted rows: RowBinary
+ * (the default: ClickHouse parses it with far less CPU per row than CSV) or
+ * CSV.
  * An encoder is bound to a stream definition (a raw table, or the synthetic
  * definition of an aggregate table, see agg.h) and emits every stored column
  * (qs_column_stored) in definition order; encoder_columns gives the matching
- * column list for "INSERT INTO t (cols) FORMAT <encoder_format>". Values:
+ * column list for "INSERT INTO t (cols) FORMAT <encoder_format>".
+ *
+ * RowBinary: each column as its ClickHouse type (qs_column.chtype, with
+ * SimpleAggregateFunction and LowCardinality unwrapped) reads it: integers
+ * little-endian in the type's width, IPv4 as UInt32, IPv6 16 bytes in network
+ * order, DateTime64(p) as Int64 in 10^-p s, DateTime as UInt32 seconds,
+ * String as LEB128 length + bytes, FixedString(N) as N bytes (zero padded),
+ * Nullable(T) as a 0/1 byte before T. An absent value is NULL in a Nullable
+ * QS_F_NULLABLE column and the type's default elsewhere, as in CSV.
+ *
+ * CSV values:
  * integers in decimal, IPv4 dotted, IPv6 as eight hex groups ("::" and
  * "::ffff:a.b.c.d" for the unspecified and v4-mapped addresses), times as
  * epoch seconds ("seconds.mmm" for QS_TIME_MS; UTC date-time text before
@@ -33,11 +45,15 @@
 
 struct encoder;
 
-/* NULL when out of memory. def must outlive the encoder. */
-struct encoder *encoder_open(const struct qs_stream_def *def, enum loader_compress c, int level);
+/* NULL when out of memory or when a column of def has no encoding in fmt
+ * (encoder_supports says which). def must outlive the encoder. */
+struct encoder *encoder_open(const struct qs_stream_def *def, enum loader_format fmt, enum loader_compress c,
+	int level);
+/* 0 if every stored column of def can be written in fmt; else -1 and why. */
+int encoder_supports(const struct qs_stream_def *def, enum loader_format fmt, char *err, size_t errlen);
 void encoder_close(struct encoder *e);
 
-/* "CSV" */
+/* "RowBinary" or "CSV" */
 const char *encoder_format(const struct encoder *e);
 /* "a,b,c": the stored columns in the order rows are written. */
 const char *encoder_columns(const struct encoder *e);

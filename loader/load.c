@@ -147,7 +147,7 @@ static int out_init(struct out *o, const struct loader_config *cfg, int table, c
 	o->table = table;
 	o->def = def;
 	o->fqname = fq(cfg->database, name);
-	o->enc = encoder_open(def, cfg->compress, (int)cfg->compress_level);
+	o->enc = encoder_open(def, cfg->format, cfg->compress, (int)cfg->compress_level);
 	return o->fqname && o->enc ? 0 : -1;
 }
 
@@ -182,6 +182,8 @@ struct load_worker *load_worker_open(struct load_shared *s, char *err, size_t er
 		goto fail;
 	for (int i = 0; i < QS_STREAM_COUNT; i++) {
 		const struct qs_stream_def *d = qs_stream_def((enum qs_stream)i);
+		if (encoder_supports(d, cfg->format, err, errlen))
+			goto fail;
 		if (out_init(&w->raw[i], cfg, i, d, d->name))
 			goto oom;
 	}
@@ -203,6 +205,8 @@ struct load_worker *load_worker_open(struct load_shared *s, char *err, size_t er
 		if (i == QS_NATFLOW_AGG && !bits)
 			continue; /* NAT_AGG_LOG_FIELDS_TO_SAVE_BITMASK=0: no natflow_agg */
 		w->ag[i] = agg_open(ad, qs_stream_def(ad->stream), period, keys, bits, cfg->max_groups);
+		if (w->ag[i] && encoder_supports(agg_out_def(w->ag[i]), cfg->format, err, errlen))
+			goto fail;
 		if (!w->ag[i] || out_init(&w->agg[i], cfg, LT_AGG(i), agg_out_def(w->ag[i]), ad->insert_table))
 			goto oom;
 	}

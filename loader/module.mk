@@ -10,7 +10,7 @@ PROGRAMS += qoestor-spoolgen
 qoestor-spoolgen_SRCS := tools/qoestor-spoolgen.c
 
 UNIT_TESTS += test_loader_encoder
-test_loader_encoder_SRCS := test/unit/test_loader_encoder.c loader/encoder.c
+test_loader_encoder_SRCS := test/unit/test_loader_encoder.c loader/encoder.c loader/agg.c
 
 UNIT_TESTS += test_loader_agg
 test_loader_agg_SRCS := test/unit/test_loader_agg.c loader/agg.c

@@ -12,7 +12,7 @@
 
 #include "schema/schema.h"
 
-enum kind { K_UINT, K_STR, K_FLAG, K_URLS, K_COMPRESS };
+enum kind { K_UINT, K_STR, K_FLAG, K_URLS, K_COMPRESS, K_FORMAT };
 
 struct opt {
 	const char *name;   /* command line, without "--" */
@@ -54,6 +54,8 @@ static const struct opt opts[] = {
 	{ "dnsflow-insert-processes", NULL, K_UINT, 0, 64, "0", SP(QS_DNSFLOW), "the same for dnsflow" },
 	{ "insert-rows", NULL, K_UINT, 1000, 4000000, "262144", OFF(insert_rows),
 	  "rows per INSERT (whole spool blocks; fixed per file once it is claimed)" },
+	{ "format", NULL, K_FORMAT, 0, 0, "rowbinary", OFF(format),
+	  "INSERT body format: rowbinary (least server CPU per row) or csv" },
 	{ "compression", NULL, K_COMPRESS, 0, 0, "zstd", OFF(compress), "INSERT body encoding: none, gzip or zstd" },
 	{ "compression-level", NULL, K_UINT, 1, 19, "1", OFF(compress_level), "zstd or gzip level" },
 	{ "rescan-seconds", NULL, K_UINT, 1, 3600, "10", OFF(rescan_s), "list the spool at least this often (besides file events)" },
@@ -139,6 +141,16 @@ static int set(struct loader_config *c, const struct opt *o, const char *v, char
 			c->compress = LC_ZSTD;
 		else {
 			snprintf(err, errlen, "--%s: expected none, gzip or zstd, got '%s'", o->name, v);
+			return -1;
+		}
+		return 0;
+	case K_FORMAT:
+		if (strcasecmp(v, "rowbinary") == 0)
+			c->format = LF_ROWBINARY;
+		else if (strcasecmp(v, "csv") == 0)
+			c->format = LF_CSV;
+		else {
+			snprintf(err, errlen, "--%s: expected rowbinary or csv, got '%s'", o->name, v);
 			return -1;
 		}
 		return 0;

@@ -21,6 +21,8 @@
 #include "schema/schema.h"
 
 enum loader_compress { LC_NONE, LC_GZIP, LC_ZSTD };
+/* INSERT body format (encoder.h). */
+enum loader_format { LF_ROWBINARY, LF_CSV };
 
 struct loader_config {
 	/* ClickHouse */
@@ -39,6 +41,7 @@ struct loader_config {
 	unsigned insert_processes;     /* parallel inserts overall (2) */
 	unsigned stream_processes[QS_STREAM_COUNT]; /* IPFIX_<S>_DUMP_INSERT_PROCESSES; 0 = no own limit */
 	unsigned insert_rows;          /* rows per INSERT (262144) */
+	enum loader_format format;     /* rowbinary */
 	enum loader_compress compress; /* zstd */
 	unsigned compress_level;       /* 1 */
 	unsigned rescan_s;             /* periodic rescan (10) */

@@ -6,7 +6,8 @@
  *   random (default): plausible values (fullflow: subscribers in 10.0.0.0/16
  *     with logins user<N>, hosts on public addresses, DPI direction flags,
  *     AS numbers, some post-NAT and RTT; clickstream and natflow alike; other
- *     streams: every column random by type), deterministic for a --seed;
+ *     streams: every column random by type, some absent, some strings of
+ *     random bytes), deterministic for a --seed;
  *   --tsv FILE: exact rows; the first line names the columns (schema names),
  *     each further line gives values as text: integers, dotted IPv4, IPv6,
  *     times as epoch numbers, strings as they are; \N or an empty field for
@@ -195,14 +196,31 @@ static void gen_natflow(struct gen *g, struct qs_record *r, unsigned li)
 	setb(r, d, "login", g->login, strlen(g->login));
 }
 
-/* Any stream: every raw column random by type. */
+/* Any stream: every raw column random by type, one in eight absent (NULL
+ * where the column is nullable); strings are the login, or every 4th time
+ * random bytes (quotes, commas, newlines, NULs, high bytes) up to 40 bytes,
+ * and every 1000th time 70,000 random bytes (beyond a 64 KiB buffer). */
 static void gen_any(struct gen *g, struct qs_record *r)
 {
+	static uint8_t sbuf[4 * 70000]; /* the strings of one record, one after the other */
+	size_t used = 0;
 	const struct qs_stream_def *d = g->d;
 	for (size_t i = 0; i < d->ncols; i++) {
 		const struct qs_column *c = &d->cols[i];
 		if (!qs_column_stored(c) || (c->flags & QS_F_DERIVED))
 			continue;
+		if (rr(8) == 0 && !(c->flags & QS_F_TIME))
+			continue;
+		if (c->type == QS_STR && rr(4) == 0) {
+			size_t n = rr(1000) == 0 ? 70000 : rr(41);
+			if (n > sizeof sbuf - used)
+				n = 0;
+			for (size_t k = 0; k < n; k++)
+				sbuf[used + k] = (uint8_t)rnd();
+			qs_record_set_bytes(r, (int)i, sbuf + used, (uint32_t)n);
+			used += n;
+			continue;
+		}
 		switch (c->type) {
 		case QS_U8: qs_record_set_u(r, (int)i, rr(256)); break;
 		case QS_U16: qs_record_set_u(r, (int)i, rr(65536)); break;

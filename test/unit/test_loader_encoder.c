@@ -1,8 +1,9 @@
-/* test_loader_encoder.c: cmocka tests of the loader's CSV encoder
- * (loader/encoder.h): number, address and time formats (times against
- * gmtime for many values), a full fullflow row with quoting and NULLs, and
- * the gzip and zstd bodies decompressing to exactly the plain body, also
- * for strings longer than the staging buffer.
+/* test_loader_encoder.c: cmocka tests of the loader's encoder
+ * (loader/encoder.h): CSV number, address and time formats (times against
+ * gmtime for many values), a full fullflow row with quoting and NULLs in CSV
+ * and byte for byte in RowBinary, every table (raw and aggregate) having a
+ * RowBinary plan, and the gzip and zstd bodies of both formats decompressing
+ * to exactly the plain body, also for strings longer than the staging buffer.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,6 +18,7 @@
 #include <zlib.h>
 #include <zstd.h>
 
+#include "loader/agg.h"
 #include "loader/encoder.h"
 
 static void check(char *(*f)(char *, uint64_t), uint64_t v, const char *want)
@@ -117,7 +119,7 @@ static void test_row(void **state)
 {
 	(void)state;
 	const struct qs_stream_def *d = qs_stream_by_name("fullflow");
-	struct encoder *e = encoder_open(d, LC_NONE, 1);
+	struct encoder *e = encoder_open(d, LF_CSV, LC_NONE, 1);
 	assert_non_null(e);
 	/* Column list: stored columns only (no computed flow_start_time). */
 	assert_null(strstr(encoder_columns(e), "flow_start_time"));
@@ -146,9 +148,10 @@ static void test_row(void **state)
 	(void)cols;
 }
 
-static char *plain_body(const struct qs_stream_def *d, size_t rows, size_t *n, const char *s, size_t slen)
+static char *plain_body(const struct qs_stream_def *d, enum loader_format f, size_t rows, size_t *n, const char *s,
+	size_t slen)
 {
-	struct encoder *e = encoder_open(d, LC_NONE, 1);
+	struct encoder *e = encoder_open(d, f, LC_NONE, 1);
 	struct qs_record r;
 	for (size_t i = 0; i < rows; i++) {
 		fill(&r, d, s, slen);
@@ -160,12 +163,12 @@ static char *plain_body(const struct qs_stream_def *d, size_t rows, size_t *n, c
 	return b;
 }
 
-static void roundtrip(enum loader_compress c, size_t rows, const char *s, size_t slen)
+static void roundtrip_f(enum loader_format f, enum loader_compress c, size_t rows, const char *s, size_t slen)
 {
 	const struct qs_stream_def *d = qs_stream_by_name("fullflow");
 	size_t pn;
-	char *plain = plain_body(d, rows, &pn, s, slen);
-	struct encoder *e = encoder_open(d, c, 3);
+	char *plain = plain_body(d, f, rows, &pn, s, slen);
+	struct encoder *e = encoder_open(d, f, c, 3);
 	struct qs_record r;
 	for (size_t i = 0; i < rows; i++) {
 		fill(&r, d, s, slen);
@@ -210,6 +213,114 @@ static void roundtrip(enum loader_compress c, size_t rows, const char *s, size_t
 	encoder_close(e);
 }
 
+static void roundtrip(enum loader_compress c, size_t rows, const char *s, size_t slen)
+{
+	roundtrip_f(LF_CSV, c, rows, s, slen);
+	roundtrip_f(LF_ROWBINARY, c, rows, s, slen);
+}
+
+static const uint8_t *le(const uint8_t *p, uint64_t want, unsigned width)
+{
+	uint64_t v = 0;
+	for (unsigned i = 0; i < width; i++)
+		v |= (uint64_t)p[i] << (8 * i);
+	assert_int_equal(v, want);
+	return p + width;
+}
+
+/* fullflow's first columns, byte for byte; the login with its LEB128 length. */
+static void test_rowbinary_row(void **state)
+{
+	(void)state;
+	const struct qs_stream_def *d = qs_stream_by_name("fullflow");
+	struct encoder *e = encoder_open(d, LF_ROWBINARY, LC_NONE, 1);
+	assert_non_null(e);
+	assert_string_equal(encoder_format(e), "RowBinary");
+	struct qs_record r;
+	size_t llen = 300; /* two LEB128 bytes: 0xac 0x02 */
+	char *login = malloc(llen);
+	for (size_t i = 0; i < llen; i++)
+		login[i] = (char)i;
+	fill(&r, d, login, llen);
+	assert_int_equal(encoder_add(e, &r), 0);
+	size_t n;
+	uint8_t *body = (uint8_t *)body_of(e, &n);
+	const uint8_t *p = body;
+	p = le(p, 1700000000250ull, 8); /* flow_start_ms DateTime64(3) */
+	p = le(p, 0, 8);                /* flow_end_ms absent */
+	p = le(p, 1500, 8);             /* octets */
+	p = le(p, 0, 8);                /* packets */
+	p = le(p, 0, 1);                /* protocol_identifier UInt8 */
+	p = le(p, 0, 1);                /* ip_class_of_service */
+	p = le(p, 0, 2);                /* source_transport_port UInt16 */
+	p = le(p, 0x0a000001u, 4);      /* source_ipv4 as UInt32 */
+	(void)p;
+	/* The login: 0xac 0x02 then the 300 bytes. */
+	const uint8_t *hit = NULL;
+	for (size_t i = 0; i + 2 + llen <= n && !hit; i++)
+		if (body[i] == 0xac && body[i + 1] == 0x02 && memcmp(body + i + 2, login, llen) == 0)
+			hit = body + i;
+	assert_non_null(hit);
+	/* Every stored column is in the body: its length is the sum of the plan widths. */
+	size_t want = 0;
+	for (size_t i = 0; i < d->ncols; i++) {
+		const struct qs_column *c = &d->cols[i];
+		if (!qs_column_stored(c))
+			continue;
+		int nullable = strncmp(c->chtype, "Nullable(", 9) == 0;
+		int has = qs_record_has(&r, (int)i);
+		want += (size_t)nullable;
+		if (nullable && !has && (c->flags & QS_F_NULLABLE))
+			continue;
+		const char *t = c->chtype + (nullable ? 9 : 0);
+		if (!strncmp(t, "String", 6))
+			want += has ? (r.v[i].len < 128 ? 1 : 2) + r.v[i].len : 1;
+		else if (!strncmp(t, "FixedString(6)", 14))
+			want += 6;
+		else if (!strncmp(t, "IPv6", 4))
+			want += 16;
+		else if (!strncmp(t, "UInt8", 5))
+			want += 1;
+		else if (!strncmp(t, "UInt16", 6))
+			want += 2;
+		else if (!strncmp(t, "UInt32", 6) || !strncmp(t, "IPv4", 4) || !strncmp(t, "DateTime(", 9))
+			want += 4;
+		else
+			want += 8;
+	}
+	assert_int_equal(n, want);
+	free(body);
+	free(login);
+	encoder_close(e);
+}
+
+/* Every raw table and every aggregate insert table has a RowBinary plan. */
+static void test_rowbinary_tables(void **state)
+{
+	(void)state;
+	char err[256];
+	for (int i = 0; i < QS_STREAM_COUNT; i++)
+		if (encoder_supports(qs_stream_def((enum qs_stream)i), LF_ROWBINARY, err, sizeof err))
+			fail_msg("%s", err);
+	for (int i = 0; i < QS_AGG_TABLES; i++) {
+		const struct qs_agg_def *ad = qs_agg_def((enum qs_agg)i);
+		struct agg *a = agg_open(ad, qs_stream_def(ad->stream), 900, NULL, 0x7ff, 1000);
+		assert_non_null(a);
+		if (encoder_supports(agg_out_def(a), LF_ROWBINARY, err, sizeof err))
+			fail_msg("%s", err);
+		agg_close(a);
+	}
+	/* A type it cannot write is refused with the column's name. */
+	struct qs_column bad = { .name = "f", .type = QS_U32, .chtype = "Float64" };
+	struct qs_stream_def d = { .name = "x", .cols = &bad, .ncols = 1 };
+	assert_int_equal(encoder_supports(&d, LF_ROWBINARY, err, sizeof err), -1);
+	assert_non_null(strstr(err, "column f"));
+	assert_null(encoder_open(&d, LF_ROWBINARY, LC_NONE, 1));
+	struct encoder *e = encoder_open(&d, LF_CSV, LC_NONE, 1); /* CSV writes any column as text */
+	assert_non_null(e);
+	encoder_close(e);
+}
+
 static void test_compressed(void **state)
 {
 	(void)state;
@@ -229,7 +340,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_numbers), cmocka_unit_test(test_addresses), cmocka_unit_test(test_times),
-		cmocka_unit_test(test_row), cmocka_unit_test(test_compressed),
+		cmocka_unit_test(test_row), cmocka_unit_test(test_rowbinary_row), cmocka_unit_test(test_rowbinary_tables),
+		cmocka_unit_test(test_compressed),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
