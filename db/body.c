@@ -226,6 +226,15 @@ int body_load(struct body *b)
 	return 0;
 }
 
+int body_spill(struct body *b)
+{
+	if (b->fd >= 0)
+		return 0;
+	if (!b->tmpdir[0])
+		return fail(b, "no directory for the request body's temporary file%s", "");
+	return spill(b);
+}
+
 void body_free(struct body *b)
 {
 	if (!b)

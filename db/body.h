@@ -41,6 +41,10 @@ const char *body_path(const struct body *b);
  * 0 ok, -1 error. After it, body_memory() is valid. */
 int body_load(struct body *b);
 
+/* Move a body held in memory to a temporary file (no-op when it is in one).
+ * 0 ok, -1 error (no directory, write failed). */
+int body_spill(struct body *b);
+
 void body_free(struct body *b);
 
 #endif

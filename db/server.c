@@ -315,6 +315,17 @@ static enum MHD_Result param_cb(void *cls, enum MHD_ValueKind kind, const char *
 
 /* ---- the handler ------------------------------------------------------------ */
 
+/* Only printable ASCII, tab, CR, LF. */
+static int plain_text(const char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)p[i];
+		if (ch >= 0x7f || (ch < 0x20 && ch != '\t' && ch != '\n' && ch != '\r'))
+			return 0;
+	}
+	return 1;
+}
+
 /* A plain INSERT whose data is not text (RowBinary, Native, Parquet...): its
  * body always goes through a file and FROM INFILE, since binary data inline
  * after the query text is not parsed reliably by libchdb. */
@@ -383,7 +394,16 @@ static enum MHD_Result run_query(struct server *s, struct MHD_Connection *c, str
 	const char *q = p.query;
 	uint64_t blen = b ? body_size(b) : 0;
 	long fpos;
-	if (q && blen > 0 && body_path(b) && (fpos = sqlscan_insert_format_pos(q, strlen(q))) >= 0) {
+	fpos = q && blen > 0 ? sqlscan_insert_format_pos(q, strlen(q)) : -1;
+	/* Bytes that are not plain text (high bytes, control characters) in inline
+	 * INSERT data can be misread by libchdb's query lexer: such bodies go
+	 * through the file path too. */
+	if (fpos >= 0 && !body_path(b) && !plain_text(body_memory(b), (size_t)blen) && body_spill(b) != 0) {
+		char msg[400];
+		snprintf(msg, sizeof msg, "Code: 1000. DB::Exception: %s. (POCO_EXCEPTION)", body_error(b));
+		return send_error(s, c, 1000, msg, qid);
+	}
+	if (fpos >= 0 && body_path(b)) {
 		/* Large INSERT body: let ClickHouse read the file, parsed in parallel. */
 		sb_add(&sql, q, (size_t)fpos);
 		sb_str(&sql, " FROM INFILE ");
