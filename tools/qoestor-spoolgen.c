@@ -8,6 +8,7 @@
  *     AS numbers, some post-NAT and RTT; clickstream and natflow alike; other
  *     streams: every column random by type, some absent, some strings of
  *     random bytes), deterministic for a --seed;
+ *   --any: that random-by-type generator for any stream (the encoders' test);
  *   --tsv FILE: exact rows; the first line names the columns (schema names),
  *     each further line gives values as text: integers, dotted IPv4, IPv6,
  *     times as epoch numbers, strings as they are; \N or an empty field for
@@ -340,10 +341,11 @@ static void usage(FILE *f)
 	fputs("usage: qoestor-spoolgen --spool DIR [--stream fullflow] [--dpi 0] [--rows 100000] [--files 1]\n"
 	      "                        [--logins 1000] [--seed 1] [--time EPOCH_S] [--span-seconds 3600]\n"
 	      "                        [--instance gen] [--block-rows 16384] [--ready-delay 0] [--per-login]\n"
-	      "                        [--tsv FILE]\n"
+	      "                        [--tsv FILE] [--any]\n"
 	      "Writes spool files through the spool writer and prints rows, sum_octets, sum_packets\n"
 	      "(and per-login totals with --per-login). --tsv: exact rows from a TSV whose first line\n"
-	      "names the columns. Exit codes: 0 ok, 1 write error, 2 usage.\n", f);
+	      "names the columns. --any: every column random by type\n"
+	      "(some absent, some strings of random bytes) in any stream. Exit codes: 0 ok, 1 write error, 2 usage.\n", f);
 }
 
 int main(int argc, char **argv)
@@ -353,13 +355,14 @@ int main(int argc, char **argv)
 		{ "rows", 1, NULL, 'r' }, { "files", 1, NULL, 'f' }, { "logins", 1, NULL, 'l' },
 		{ "seed", 1, NULL, 'x' }, { "time", 1, NULL, 't' }, { "span-seconds", 1, NULL, 'p' },
 		{ "instance", 1, NULL, 'i' }, { "block-rows", 1, NULL, 'b' }, { "ready-delay", 1, NULL, 'y' },
-		{ "per-login", 0, NULL, 'L' }, { "tsv", 1, NULL, 'T' }, { "help", 0, NULL, 'h' },
+		{ "per-login", 0, NULL, 'L' }, { "tsv", 1, NULL, 'T' }, { "any", 0, NULL, 'A' },
+		{ "help", 0, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *spool = NULL, *stream = "fullflow", *instance = "gen", *tsv = NULL;
 	unsigned long long rows = 100000, files = 1, logins = 1000, seed = 1, block_rows = 0, delay = 0, dpi = 0;
 	long long t0 = (long long)time(NULL) - 1800, span = 3600;
-	int per = 0, o;
+	int per = 0, any = 0, o;
 	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (o) {
 		case 's': spool = optarg; break;
@@ -376,6 +379,7 @@ int main(int argc, char **argv)
 		case 'y': delay = strtoull(optarg, NULL, 10); break;
 		case 'L': per = 1; break;
 		case 'T': tsv = optarg; break;
+		case 'A': any = 1; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -411,7 +415,9 @@ int main(int argc, char **argv)
 			unsigned li = (unsigned)rr(logins);
 			snprintf(g.login, sizeof g.login, "user%u", li);
 			qs_record_clear(&r, d);
-			if (d->id == QS_FULLFLOW)
+			if (any)
+				gen_any(&g, &r);
+			else if (d->id == QS_FULLFLOW)
 				gen_fullflow(&g, &r, li);
 			else if (d->id == QS_CLICKSTREAM)
 				gen_clickstream(&g, &r, li);
