@@ -128,3 +128,23 @@ expect_eq "$(curl -sS "$DB_URL/?user=alice&password=s3cret&query=SELECT%201")" "
 code=$(curl -sS -o /dev/null -w '%{http_code}' -H 'X-ClickHouse-User: bob' -H 'X-ClickHouse-Key: s3cret' "$DB_URL/?query=SELECT%201")
 expect_eq "$code" "403" "unknown user"
 note "ok"
+
+note "--config: the db: section of qoestor.yaml gives the defaults, the command line overrides"
+kill -TERM "$db_pid"; wait "$db_pid" || true
+cport=$(free_port)
+printf 'db:\n  listen: 127.0.0.1:%s\n  path: %s\n  user: carol\n  password_file: %s\n' "$cport" "$T/cfgdb" "$T/pw" >"$T/q.yaml"
+"$QOESTOR_DB_BIN/qoestor-db" --config "$T/q.yaml" --check-config >"$T/check.out"
+grep -q "listen: 127.0.0.1:$cport" "$T/check.out" || fail "--check-config output: $(cat "$T/check.out")"
+printf 'db:\n  listen: 127.0.0.1:99999\n  colour: blue\n' >"$T/bad.yaml"
+set +e
+"$QOESTOR_DB_BIN/qoestor-db" --config "$T/bad.yaml" --check-config >/dev/null 2>"$T/bad.err"
+rc=$?
+set -e
+expect_eq "$rc" "1" "exit code of --check-config on a bad file"
+grep -q "bad.yaml:2:" "$T/bad.err" || fail "bad listen not named with its line: $(cat "$T/bad.err")"
+grep -q "bad.yaml:3:" "$T/bad.err" || fail "unknown key not named with its line: $(cat "$T/bad.err")"
+bg cfgdb "$QOESTOR_DB_BIN/qoestor-db" --config "$T/q.yaml"
+wait_for 60 curl -sf "http://127.0.0.1:$cport/ping" || { cat "$T/cfgdb.log"; fail "qoestor-db from --config did not start"; }
+expect_eq "$(curl -sS -u carol:s3cret "http://127.0.0.1:$cport/?query=SELECT%201")" "1" "user and password file from the config"
+[ -d "$T/cfgdb" ] || fail "data directory from the config not created"
+note "ok"
