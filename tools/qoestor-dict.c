@@ -322,11 +322,14 @@ static uint32_t upload(struct ch_client *c, const struct chopts *o, struct dict_
 			continue;
 		const struct dict_data *d = dict_snap_data(snap, (enum dict_id)i);
 		char err[1024];
-		enum ch_status st = dict_ch_upload(c, o->database, d, err, sizeof err);
+		struct dict_ch_stats cs;
+		enum ch_status st = dict_ch_upload(c, o->database, d, &cs, err, sizeof err);
 		if (st == CH_OK) {
-			log_info("dictionary %s: %zu entries are live in ClickHouse as %s.%s",
+			log_info("dictionary %s: %zu entries are live in ClickHouse as %s.%s%s "
+				 "(encode %.2f s, insert %.2f s, reload %.2f s)",
 				 dict_def((enum dict_id)i)->name, dict_data_rows(d), o->database,
-				 dict_def((enum dict_id)i)->name);
+				 dict_def((enum dict_id)i)->name, cs.recreated ? ", (re)created" : "",
+				 cs.encode_s, cs.insert_s, cs.reload_s);
 		} else {
 			log_err("%s%s", err, st == CH_RETRY ? " (will retry)" : "");
 			failed |= 1u << i;

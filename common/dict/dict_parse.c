@@ -217,7 +217,7 @@ const char *dict_data_text(const struct dict_data *d, size_t row, size_t col, ch
 			buf[0] = '\0';
 		return buf;
 	default:
-		snprintf(buf, DICT_IP_STRLEN, "%llu", (unsigned long long)dict_data_uint(d, row, col));
+		dict_format_uint(dict_data_uint(d, row, col), buf);
 		return buf;
 	}
 }

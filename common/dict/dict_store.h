@@ -64,8 +64,9 @@ void dict_snap_release(struct dict_snap *snap);
 const struct dict_data *dict_snap_data(const struct dict_snap *snap, enum dict_id id);
 
 /* Lookups; each returns a row of dict_snap_data(snap, id) or DICT_NONE.
- * _ip4/_ip6 on DL_IP_TRIE dictionaries: longest prefix for a DT_CIDR key, the exact
- * address for a DT_IP key (ip4 in host byte order). _u64 on DL_HASHED/_HIER ones.
+ * _ip4/_ip6 on DL_IP_TRIE and DL_IP_EXACT dictionaries: longest prefix for a DT_CIDR
+ * key, the exact address for a DT_IP key (ip4 in host byte order). _u64 on
+ * DL_HASHED/_HIER ones.
  * On a dictionary of another layout they return DICT_NONE. */
 uint32_t dict_snap_find_ip4(const struct dict_snap *snap, enum dict_id id, uint32_t ip4);
 uint32_t dict_snap_find_ip6(const struct dict_snap *snap, enum dict_id id, const uint8_t ip6[16]);

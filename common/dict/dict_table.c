@@ -100,6 +100,7 @@ const char *dict_layout_name(enum dict_layout l)
 	case DL_HASHED: return "HASHED";
 	case DL_HASHED_HIER: return "HASHED";
 	case DL_IP_TRIE: return "IP_TRIE";
+	case DL_IP_EXACT: return "COMPLEX_KEY_HASHED_ARRAY";
 	case DL_COMPLEX_HASHED: return "COMPLEX_KEY_HASHED";
 	}
 	return "?";

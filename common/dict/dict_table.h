@@ -27,7 +27,9 @@ enum dict_type {
 enum dict_layout {
 	DL_HASHED,         /* one unsigned key: LAYOUT(HASHED) */
 	DL_HASHED_HIER,    /* one unsigned key and a DC_PARENT column: HASHED + HIERARCHICAL */
-	DL_IP_TRIE,        /* one DT_CIDR or DT_IP key: LAYOUT(IP_TRIE) */
+	DL_IP_TRIE,        /* one DT_CIDR key (longest prefix): LAYOUT(IP_TRIE) */
+	DL_IP_EXACT,       /* one DT_IP key (exact address): an IPv6 key (IPv4 v4-mapped),
+	                    * LAYOUT(COMPLEX_KEY_HASHED_ARRAY), ~5x faster to load than IP_TRIE */
 	DL_COMPLEX_HASHED  /* a string or composite key: LAYOUT(COMPLEX_KEY_HASHED) */
 };
 

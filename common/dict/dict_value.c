@@ -166,21 +166,50 @@ size_t dict_text_check(const char *s, size_t n)
 	return n;
 }
 
+size_t dict_format_uint(uint64_t v, char *buf)
+{
+	char tmp[20];
+	size_t n = 0;
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	for (size_t i = 0; i < n; i++)
+		buf[i] = tmp[n - 1 - i];
+	buf[n] = '\0';
+	return n;
+}
+
+/* inet_ntop formats IPv4 through sprintf: this is ~10x faster (dictionary uploads
+ * format millions of addresses). */
 void dict_format_ip(const struct dict_ip *ip, int with_len, char *buf)
 {
-	if (!inet_ntop(ip->v6 ? AF_INET6 : AF_INET, ip->addr, buf, DICT_IP_STRLEN))
+	size_t l = 0;
+	if (!ip->v6) {
+		for (int i = 0; i < 4; i++) {
+			l += dict_format_uint(ip->addr[i], buf + l);
+			buf[l++] = '.';
+		}
+		buf[--l] = '\0';
+	} else if (!inet_ntop(AF_INET6, ip->addr, buf, DICT_IP_STRLEN)) {
 		snprintf(buf, DICT_IP_STRLEN, "?");
+	}
 	if (with_len) {
-		size_t l = strlen(buf);
-		snprintf(buf + l, DICT_IP_STRLEN - l, "/%u", (unsigned)ip->plen);
+		l = strlen(buf);
+		buf[l++] = '/';
+		dict_format_uint(ip->plen, buf + l);
 	}
 }
 
 void dict_format_mac(uint64_t mac, char *buf)
 {
-	snprintf(buf, 18, "%02x:%02x:%02x:%02x:%02x:%02x", (unsigned)(mac >> 40) & 0xff,
-		 (unsigned)(mac >> 32) & 0xff, (unsigned)(mac >> 24) & 0xff,
-		 (unsigned)(mac >> 16) & 0xff, (unsigned)(mac >> 8) & 0xff, (unsigned)mac & 0xff);
+	static const char hex[] = "0123456789abcdef";
+	for (int i = 0; i < 6; i++) {
+		unsigned b = (unsigned)(mac >> (40 - 8 * i)) & 0xff;
+		buf[3 * i] = hex[b >> 4];
+		buf[3 * i + 1] = hex[b & 15];
+		buf[3 * i + 2] = i < 5 ? ':' : '\0';
+	}
 }
 
 void dict_quote(const char *s, size_t n, char *buf)

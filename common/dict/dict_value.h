@@ -39,6 +39,9 @@ int dict_parse_mac(const char *s, size_t n, uint64_t *out);
  * (0x00-0x1f, 0x7f); n when all is well. */
 size_t dict_text_check(const char *s, size_t n);
 
+/* Decimal text of v; buf has 21 bytes. Returns the length. */
+size_t dict_format_uint(uint64_t v, char *buf);
+
 /* Canonical text: "10.0.0.1" or with with_len "10.0.0.0/8"; buf has DICT_IP_STRLEN. */
 void dict_format_ip(const struct dict_ip *ip, int with_len, char *buf);
 

@@ -1,6 +1,7 @@
 /* test_dict_lookup.c: cmocka tests of the loader's lookup structures (common/dict):
  * longest-prefix match (dict_lpm) for IPv4 and IPv6 against a brute-force reference on
- * random nested prefix sets, and the hash maps (dict_map) against linear search.
+ * random nested prefix sets, on clustered sets (all under one /32, nested outliers),
+ * the hash maps (dict_map) against linear search, and the value formatters.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <arpa/inet.h>
 #include <cmocka.h>
 
 #include "dict/dict_lpm.h"
@@ -176,6 +178,106 @@ static void test_lpm_random_large(void **state)
 	check_random(3000, 100000);
 }
 
+/* Prefixes all under one /32 (the case a top-bits index handles badly), under one /8
+ * for IPv4, and a nested "outlier + cluster" pattern at every level, which makes the
+ * index several levels deep; against brute force. */
+static void test_lpm_clustered(void **state)
+{
+	size_t n = 6000;
+	struct dict_ip *p = calloc(n, sizeof *p);
+	assert_non_null(p);
+	for (size_t i = 0; i < n; i++) {
+		struct dict_ip *q = &p[i];
+		q->v6 = (uint8_t)(i % 2);
+		for (int b = 0; b < 16; b++)
+			q->addr[b] = (uint8_t)rnd();
+		if (q->v6) {
+			static const uint8_t db8[4] = { 0x20, 0x01, 0x0d, 0xb8 };
+			memcpy(q->addr, db8, 4);
+			if (i % 6 == 1) /* deep cluster: 2001:db8:0:0:0:0:xxxx:xxxx */
+				memset(q->addr + 4, 0, 8);
+			q->plen = (uint8_t)(i % 10 == 1 ? 33 + rnd() % 32 : 48 + rnd() % 81);
+		} else {
+			memset(q->addr + 4, 0, 12);
+			q->addr[0] = 10;
+			if (i % 6 == 0) /* 10.0.0.x */
+				q->addr[1] = q->addr[2] = 0;
+			q->plen = (uint8_t)(i % 10 == 0 ? 9 + rnd() % 8 : 20 + rnd() % 13);
+		}
+		mask(q);
+	}
+	/* outlier + cluster at every bit: 2001:db8::/32 + one host per level */
+	for (size_t i = 0; i < 100; i++) {
+		struct dict_ip *q = &p[n - 1 - i];
+		memset(q, 0, sizeof *q);
+		q->v6 = 1;
+		q->plen = 128;
+		q->addr[0] = 0x20;
+		q->addr[1] = 0x01;
+		unsigned bit = 16 + (unsigned)i;
+		q->addr[bit / 8] |= (uint8_t)(0x80u >> (bit % 8));
+	}
+	struct dict_lpm *l = NULL;
+	assert_int_equal(dict_lpm_build(p, n, &l), 0);
+	for (size_t k = 0; k < 8000; k++) {
+		const struct dict_ip *q = &p[rnd() % n];
+		uint8_t a[16];
+		memcpy(a, q->addr, 16);
+		unsigned bits = q->v6 ? 128 : 32;
+		for (unsigned b = q->plen; b < bits; b++)
+			if (rnd() % 2)
+				a[b / 8] |= (uint8_t)(0x80u >> (b % 8));
+		if (k % 3 == 0)
+			add128(a, k % 2 ? 1 : -1, q->v6 ? 16 : 4);
+		uint32_t want = brute(p, n, a, q->v6);
+		uint32_t got = q->v6 ? dict_lpm_get6(l, a) : dict_lpm_get4(l, v4(a));
+		if (got != want) {
+			char buf[DICT_IP_STRLEN];
+			struct dict_ip x = { .plen = q->v6 ? 128 : 32, .v6 = q->v6 };
+			memcpy(x.addr, a, 16);
+			dict_format_ip(&x, 0, buf);
+			print_error("address %s: got %u, want %u\n", buf, got, want);
+			fail();
+		}
+	}
+	/* memory stays proportional to the ranges, deep or not */
+	assert_true(dict_lpm_bytes(l) < 200 * (dict_lpm_ranges(l, 0) + dict_lpm_ranges(l, 1)) + (1u << 20));
+	dict_lpm_free(l);
+	free(p);
+}
+
+/* The fast formatters agree with inet_ntop and printf. */
+static void test_format(void **state)
+{
+	for (int k = 0; k < 20000; k++) {
+		struct dict_ip ip;
+		memset(&ip, 0, sizeof ip);
+		ip.v6 = (uint8_t)(k % 2);
+		for (int b = 0; b < (ip.v6 ? 16 : 4); b++)
+			ip.addr[b] = (uint8_t)(k % 7 == 0 ? 0 : rnd());
+		ip.plen = (uint8_t)(rnd() % (ip.v6 ? 129 : 33));
+		char got[DICT_IP_STRLEN], want[DICT_IP_STRLEN + 8];
+		dict_format_ip(&ip, 1, got);
+		assert_non_null(inet_ntop(ip.v6 ? AF_INET6 : AF_INET, ip.addr, want, sizeof want));
+		snprintf(want + strlen(want), 8, "/%u", ip.plen);
+		assert_string_equal(got, want);
+		uint64_t mac = rnd() & 0xffffffffffffULL;
+		dict_format_mac(mac, got);
+		snprintf(want, sizeof want, "%02x:%02x:%02x:%02x:%02x:%02x", (unsigned)(mac >> 40) & 255,
+			 (unsigned)(mac >> 32) & 255, (unsigned)(mac >> 24) & 255, (unsigned)(mac >> 16) & 255,
+			 (unsigned)(mac >> 8) & 255, (unsigned)mac & 255);
+		assert_string_equal(got, want);
+		uint64_t v = k % 3 ? rnd() >> (rnd() % 64) : (uint64_t)k;
+		size_t len = dict_format_uint(v, got);
+		assert_int_equal(len, strlen(got));
+		snprintf(want, sizeof want, "%llu", (unsigned long long)v);
+		assert_string_equal(got, want);
+	}
+	char buf[24];
+	dict_format_uint(UINT64_MAX, buf);
+	assert_string_equal(buf, "18446744073709551615");
+}
+
 static struct dict_ip P(const char *s)
 {
 	struct dict_ip ip;
@@ -288,6 +390,8 @@ int main(void)
 		cmocka_unit_test(test_lpm_edges),
 		cmocka_unit_test(test_lpm_random_small),
 		cmocka_unit_test(test_lpm_random_large),
+		cmocka_unit_test(test_lpm_clustered),
+		cmocka_unit_test(test_format),
 		cmocka_unit_test(test_map64),
 		cmocka_unit_test(test_map128),
 	};

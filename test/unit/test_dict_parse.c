@@ -349,7 +349,9 @@ static void test_table(void **state)
 		for (size_t c = req; c < def->ncols; c++)
 			assert_true(def->cols[c].flags & DC_OPT);
 		if (def->layout == DL_IP_TRIE)
-			assert_true(def->cols[0].type == DT_CIDR || def->cols[0].type == DT_IP);
+			assert_true(def->cols[0].type == DT_CIDR);
+		if (def->layout == DL_IP_EXACT)
+			assert_true(def->cols[0].type == DT_IP);
 	}
 	assert_null(dict_def_by_name("nope"));
 	assert_int_equal(dict_column_index(dict_def(DICT_subscribers_dic), "login"), 1);
