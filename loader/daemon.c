@@ -79,7 +79,8 @@ struct sched {
 	char **once_names;          /* names found at the first scan */
 	size_t nonce;
 	int first_scan_done;
-	uint64_t files_ok, files_bad, rows, rows_agg, skipped_not_ready, total_bytes;
+	uint64_t files_ok, files_bad, rows, rows_agg, skipped_not_ready, skipped_writing, total_bytes;
+	struct log_ratelimit rl_writing; /* "no spool footer yet" lines */
 	struct timespec t0;
 	int tty;
 	int rc;
@@ -222,6 +223,21 @@ static void ensure_watches(struct sched *sc)
 }
 
 /* ---- results --------------------------------------------------------------------------- */
+
+/* A file without its spool footer that changed within --settle-seconds: a
+ * copy in progress (cp into the spool), left alone for now. Once unchanged
+ * for that long it is claimed like any file: loaded if complete by then,
+ * else its complete blocks are loaded and it is quarantined as torn. */
+static int still_writing(struct sched *sc, const struct spool_entry *e, int64_t now)
+{
+	int64_t mtime = 0;
+	if (spooldir_complete(e->path, &mtime) != 0 || now - mtime >= (int64_t)sc->cfg->settle_s)
+		return 0;
+	log_ratelimited(&sc->rl_writing, LOG_INFO, "%s: no spool footer yet, changed %" PRId64 " s ago: waiting "
+			"(a copy in progress?); loaded when complete, quarantined if still incomplete after %u s "
+			"without change", e->path, now - mtime, sc->cfg->settle_s);
+	return 1;
+}
 
 static int delayed(struct sched *sc, const char *name, int64_t now)
 {
@@ -405,6 +421,10 @@ static void schedule(struct sched *sc)
 				sc->skipped_not_ready++;
 				continue;
 			}
+			if (!e->claimed && still_writing(sc, e, now)) {
+				sc->skipped_writing++;
+				continue;
+			}
 			if ((sc->once_names[sc->nonce] = strdup(e->name))) {
 				sc->nonce++;
 				sc->total_bytes += e->size;
@@ -436,6 +456,10 @@ static void schedule(struct sched *sc)
 		if (!e->claimed && e->ready > now && !(sc->cfg->once && sc->cfg->ignore_ready)) {
 			if (!next_ready || e->ready < next_ready)
 				next_ready = e->ready;
+			continue;
+		}
+		if (!e->claimed && still_writing(sc, e, now)) {
+			add_delay(sc, e->name, now + 1);
 			continue;
 		}
 		if (!e->claimed) {
@@ -513,12 +537,7 @@ static int apply_schema(struct sched *sc)
 {
 	const struct loader_config *cfg = sc->cfg;
 	struct qs_ddl_params p;
-	qs_ddl_defaults(&p);
-	p.database = cfg->database;
-	for (int s = 0; s < QS_STREAM_COUNT; s++)
-		p.raw_ttl_hours[s] = cfg->raw_ttl_hours;
-	p.agg_ttl_days = cfg->agg_ttl_days;
-	p.dedup_window = cfg->dedup_window;
+	loader_ddl_params(cfg, &p);
 	char err[256];
 	struct ch_config cc = { .urls = cfg->urls, .nurls = cfg->nurls, .user = cfg->user, .password = cfg->password,
 				.auth = cfg->auth_headers ? CH_AUTH_HEADERS : CH_AUTH_BASIC,
@@ -569,6 +588,7 @@ int daemon_run(const struct loader_config *cfg, char **files, int nfiles)
 	sc->nfiles = nfiles;
 	sc->rc = LOADER_EXIT_OK;
 	sc->tty = cfg->once && isatty(2);
+	sc->rl_writing = (struct log_ratelimit){ .interval_s = 60, .burst = 10 };
 	clock_gettime(CLOCK_MONOTONIC, &sc->t0);
 	char err[512];
 	int lockfd = -1;
@@ -656,9 +676,10 @@ int daemon_run(const struct loader_config *cfg, char **files, int nfiles)
 			progress_line(sc, 1);
 		double el = now_s() - ((double)sc->t0.tv_sec + (double)sc->t0.tv_nsec / 1e9);
 		printf("loaded %" PRIu64 " files, %" PRIu64 " rows (%" PRIu64 " aggregate rows) in %.2f s, %.0f rows/s; "
-		       "%" PRIu64 " failed%s; %" PRIu64 " not ready yet (--ignore-ready loads them)\n",
+		       "%" PRIu64 " failed%s; %" PRIu64 " not ready yet (--ignore-ready loads them)%s\n",
 		       sc->files_ok, sc->rows, sc->rows_agg, el, el > 0 ? (double)sc->rows / el : 0.0, sc->files_bad,
-		       sc->files_bad && !nfiles ? " (quarantined, see .reason files)" : "", sc->skipped_not_ready);
+		       sc->files_bad && !nfiles ? " (quarantined, see .reason files)" : "", sc->skipped_not_ready,
+		       sc->skipped_writing ? "; some files are still being written (no spool footer yet): run again later" : "");
 		fflush(stdout);
 		if (sc->rc == LOADER_EXIT_OK && sc->files_bad)
 			sc->rc = LOADER_EXIT_QUARANTINE;

@@ -39,6 +39,11 @@ static const struct opt opts[] = {
 	{ "agg-ttl-days", NULL, K_UINT, 0, 36500, "0", OFF(agg_ttl_days), "retention of the aggregates, days; 0 = forever" },
 	{ "dedup-window", NULL, K_UINT, 100, 10000000, "10000", OFF(dedup_window),
 	  "non_replicated_deduplication_window of every table (inserts remembered)" },
+	{ "storage-policy", NULL, K_STR, 0, 0, NULL, OFF(storage_policy),
+	  "hot/cold storage: the ClickHouse storage policy of every table (docs/STORAGE.md)" },
+	{ "cold-volume", NULL, K_STR, 0, 0, "cold", OFF(cold_volume), "the policy's volume old parts move to" },
+	{ "move-after-days", NULL, K_UINT, 0, 36500, "0", OFF(move_after_days),
+	  "move parts older than N days to the cold volume; 0 = never" },
 	{ "spool", NULL, K_STR, 0, 0, NULL, OFF(spool_dir), "spool root: files in <spool>/<stream>/<dpi>/*.qsp" },
 	{ "dictionaries", NULL, K_STR, 0, 0, NULL, OFF(dict_dir), "dictionaries directory (<name>.txt; reloaded on change)" },
 	{ "archive", NULL, K_STR, 0, 0, NULL, OFF(archive_dir), "move loaded files into DIR/<stream>/<dpi>/ instead of deleting them" },
@@ -59,6 +64,8 @@ static const struct opt opts[] = {
 	{ "compression", NULL, K_COMPRESS, 0, 0, "zstd", OFF(compress), "INSERT body encoding: none, gzip or zstd" },
 	{ "compression-level", NULL, K_UINT, 1, 19, "1", OFF(compress_level), "zstd or gzip level" },
 	{ "rescan-seconds", NULL, K_UINT, 1, 3600, "10", OFF(rescan_s), "list the spool at least this often (besides file events)" },
+	{ "settle-seconds", NULL, K_UINT, 0, 86400, "60", OFF(settle_s),
+	  "a file without its spool footer (a copy in progress) waits until unchanged this long, then is loaded or quarantined" },
 	{ "retry-max-seconds", NULL, K_UINT, 1, 3600, "60", OFF(retry_max_s), "longest back-off between retries of a failed insert" },
 	{ "timeout-seconds", NULL, K_UINT, 1, 86400, "300", OFF(timeout_s), "time limit of one HTTP request" },
 	{ "max-groups", NULL, K_UINT, 1000, 100000000, "262144", OFF(max_groups),
@@ -287,4 +294,17 @@ void loader_opts_usage(FILE *f)
 			fprintf(f, " (%s)", o->key);
 		fputc('\n', f);
 	}
+}
+
+void loader_ddl_params(const struct loader_config *c, struct qs_ddl_params *p)
+{
+	qs_ddl_defaults(p);
+	p->database = c->database;
+	for (int s = 0; s < QS_STREAM_COUNT; s++)
+		p->raw_ttl_hours[s] = c->raw_ttl_hours;
+	p->agg_ttl_days = c->agg_ttl_days;
+	p->dedup_window = c->dedup_window;
+	p->storage_policy = c->storage_policy ? c->storage_policy : "";
+	p->cold_volume = c->cold_volume ? c->cold_volume : "cold";
+	p->move_after_days = c->move_after_days;
 }

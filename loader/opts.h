@@ -18,6 +18,7 @@
 #include <stdio.h>
 
 #include "ch/ch.h"
+#include "schema/ddl.h"
 #include "schema/schema.h"
 
 enum loader_compress { LC_NONE, LC_GZIP, LC_ZSTD };
@@ -34,6 +35,9 @@ struct loader_config {
 	unsigned raw_ttl_hours;        /* 24; 0 forever */
 	unsigned agg_ttl_days;         /* 0 forever */
 	unsigned dedup_window;         /* non_replicated_deduplication_window (10000) */
+	const char *storage_policy;    /* hot/cold: the server's storage policy; NULL = its default */
+	const char *cold_volume;       /* volume old parts move to ("cold") */
+	unsigned move_after_days;      /* 0 = no moves */
 	/* spool */
 	const char *spool_dir;
 	const char *dict_dir;          /* NULL: no dictionaries (every lookup misses) */
@@ -45,6 +49,7 @@ struct loader_config {
 	enum loader_compress compress; /* zstd */
 	unsigned compress_level;       /* 1 */
 	unsigned rescan_s;             /* periodic rescan (10) */
+	unsigned settle_s;             /* an incomplete file is waited for this long after its last change (60) */
 	unsigned retry_max_s;          /* longest back-off between retries (60) */
 	unsigned timeout_s;            /* one HTTP request (300) */
 	unsigned max_groups;           /* aggregate groups held per file before a flush (262144, ~50 MiB) */
@@ -67,6 +72,10 @@ struct loader_config {
 void loader_config_defaults(struct loader_config *c);
 /* Free what loader_opt_set copied (the URL lists). */
 void loader_config_free(struct loader_config *c);
+
+/* The schema parameters (retention, hot/cold storage, dedup window) the
+ * configuration asks for: what --init-db and the daemon's start-up apply. */
+void loader_ddl_params(const struct loader_config *c, struct qs_ddl_params *p);
 
 /* Set the setting called name (a long option name without "--", or a manual
  * key such as TRAFFIC_DIR_DEF_MODE) from text; value is borrowed. Returns 0,

@@ -358,3 +358,21 @@ void spool_entry_free(struct spool_entry *e)
 	free(e->dir);
 	e->path = e->dir = NULL;
 }
+
+int spooldir_complete(const char *path, int64_t *mtime)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	struct stat st;
+	int ok = -1;
+	if (fstat(fd, &st) == 0) {
+		uint8_t f[SPF_FOOTER_LEN];
+		*mtime = (int64_t)st.st_mtime;
+		ok = st.st_size > SPF_FOOTER_LEN &&
+		     pread(fd, f, sizeof f, st.st_size - SPF_FOOTER_LEN) == (ssize_t)sizeof f &&
+		     memcmp(f, SPF_END_MAGIC, 8) == 0 && spf_get64(f + 8) < (uint64_t)st.st_size - SPF_FOOTER_LEN;
+	}
+	close(fd);
+	return ok;
+}

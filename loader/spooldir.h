@@ -82,6 +82,13 @@ int spooldir_done(const struct spool_entry *e, const char *archive_dir, char *er
  * reason and a hint. 0 or -1. */
 int spooldir_quarantine(const struct spool_entry *e, const char *reason, char *err, size_t errlen);
 
+/* Whether the file at path ends in a spool footer (end magic and a trailer
+ * offset inside the file): 1 complete, 0 not (still being copied in, or
+ * torn), -1 unreadable (gone). *mtime gets its modification time (epoch s).
+ * Files published by the receiver are always complete (written elsewhere,
+ * renamed in); a file copied in with plain cp is not until cp is done. */
+int spooldir_complete(const char *path, int64_t *mtime);
+
 /* Copy an entry (strings duplicated). 0 or -1 without memory. */
 int spool_entry_copy(struct spool_entry *dst, const struct spool_entry *src);
 void spool_entry_free(struct spool_entry *e);
