@@ -3,12 +3,13 @@
  *   qoestor-dict check [--samples] DIR|FILE...   validate without loading; exit 0 if all good
  *   qoestor-dict load DIR [CH OPTIONS]           validate and upload every dictionary once
  *   qoestor-dict watch DIR [CH OPTIONS]          the same, then again on every file change
+ *   qoestor-dict refresh [--config FILE] ...     download the autoloaded dictionaries
  *   qoestor-dict sql [--database DB]             the ClickHouse DDL of every dictionary
  *   qoestor-dict docs                            the column reference (docs/DICTIONARIES.md)
  *
  * The work is done by common/dict; this file is only the command line.
  * Exit codes: 0 all good, 1 a dictionary has errors (each printed as
- * FILE:LINE:COLUMN: message), 2 bad usage, 3 ClickHouse failed.
+ * FILE:LINE:COLUMN: message) or a refresh failed, 2 bad usage, 3 ClickHouse failed.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -21,7 +22,9 @@
 #include <sys/stat.h>
 
 #include "ch/ch.h"
+#include "config/config.h"
 #include "dict/dict_ch.h"
+#include "dict/dict_fetch.h"
 #include "dict/dict_parse.h"
 #include "dict/dict_sql.h"
 #include "dict/dict_store.h"
@@ -50,6 +53,20 @@ static void usage(FILE *f)
 		"  watch DIR [CH OPTIONS] [--debounce MS]  load, then load again each file that\n"
 		"        changes (inotify, debounced, default 300 ms; rescans every 60 s too);\n"
 		"        runs until SIGTERM/SIGINT. Failed uploads are retried every 5 s.\n"
+		"  refresh [--config FILE] [--dir DIR] [--asnum-url URL] [--urlcats-url URL]\n"
+		"        [--urlcats-host-url URL] [--vchannel-name-url URL] [--timeout S]\n"
+		"        [--max-bytes N] [--allow-empty]\n"
+		"        the daily autoload (systemd qoestor-dict-refresh.timer): download each\n"
+		"        dictionary that has a URL (http://, https://, file://), validate it and\n"
+		"        replace DIR/<name>.txt atomically; on any failure the old file stays.\n"
+		"        --config reads dictionaries.dir and the autoload switches and URLs of\n"
+		"        qoestor.yaml (ASNUM_DIC_AUTOLOAD_ENABLED, URLS_CATEGORIES_DIC_AUTOLOAD_\n"
+		"        ENABLED, ULR_VCHANNEL_NAME_DIC_AUTOLOAD_ENABLED, ULR_VCHANNEL_NAME_DIC_URL);\n"
+		"        a --*-url option refreshes that dictionary whatever its switch says and\n"
+		"        --dir overrides the folder. A download with no entries is refused unless\n"
+		"        --allow-empty. Timeout 600 s, limit 1 GiB by default.\n"
+		"        Exit 0 when every download replaced or matched its file (or none is\n"
+		"        configured), 1 when any failed (its old file kept), 2 on bad usage or config.\n"
 		"  sql [--database DB]  print the DDL of every dictionary's table and dictionary\n"
 		"  docs   print the column reference of every dictionary (Markdown)\n"
 		"\n"
@@ -366,6 +383,126 @@ static int cmd_load(int argc, char **argv)
 	return failed ? 3 : file_errors ? 1 : 0;
 }
 
+/* ---- refresh --------------------------------------------------------------------- */
+
+enum { R_ASNUM, R_URLCATS, R_URLCATS_HOST, R_VCHANNEL, R_COUNT };
+
+static int cmd_refresh(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "dir", required_argument, NULL, 'd' },
+		{ "asnum-url", required_argument, NULL, 'A' },
+		{ "urlcats-url", required_argument, NULL, 'U' },
+		{ "urlcats-host-url", required_argument, NULL, 'H' },
+		{ "vchannel-name-url", required_argument, NULL, 'V' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "max-bytes", required_argument, NULL, 'm' },
+		{ "allow-empty", no_argument, NULL, 'e' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static const enum dict_id ids[R_COUNT] = { DICT_asnum_dic, DICT_urlcats_dic, DICT_urlcats_host_dic,
+						   DICT_vchannel_name_dic };
+	const char *config = NULL, *dir = NULL, *url[R_COUNT] = { NULL };
+	struct dict_fetch_opts fo = { 0, 0, 0 };
+	char *end;
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': config = optarg; break;
+		case 'd': dir = optarg; break;
+		case 'A': url[R_ASNUM] = optarg; break;
+		case 'U': url[R_URLCATS] = optarg; break;
+		case 'H': url[R_URLCATS_HOST] = optarg; break;
+		case 'V': url[R_VCHANNEL] = optarg; break;
+		case 'e': fo.allow_empty = 1; break;
+		case 't':
+		case 'm':
+			errno = 0;
+			unsigned long long v = strtoull(optarg, &end, 10);
+			if (errno || end == optarg || *end || v == 0) {
+				fprintf(stderr, "qoestor-dict refresh: --%s wants a positive number, not '%s'\n",
+					c == 't' ? "timeout" : "max-bytes", optarg);
+				return 2;
+			}
+			if (c == 't')
+				fo.timeout_s = v > 86400 ? 86400 : (long)v;
+			else
+				fo.max_bytes = (size_t)v;
+			break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "qoestor-dict refresh: unexpected argument '%s' (see --help)\n", argv[optind]);
+		return 2;
+	}
+	log_init("qoestor-dict", LOG_INFO);
+	struct qs_config *cfg = NULL;
+	if (config) {
+		char err[4096] = "";
+		cfg = malloc(sizeof *cfg);
+		if (!cfg || qs_config_load(config, cfg, err, sizeof err) != 0) {
+			log_err("%s", cfg ? err : "out of memory");
+			log_err("fix %s (check it with: qoestor-config check %s)", config, config);
+			free(cfg);
+			return 2;
+		}
+		const struct qs_cfg_dicts *cd = &cfg->dicts;
+		const struct { int on; const char *url; } from[R_COUNT] = {
+			{ cd->asnum_autoload, cd->asnum_url },
+			{ cd->urlcats_autoload, cd->urlcats_url },
+			{ cd->urlcats_autoload, cd->urlcats_host_url },
+			{ cd->vchannel_name_autoload, cd->vchannel_name_url },
+		};
+		for (int i = 0; i < R_COUNT; i++)
+			if (!url[i] && from[i].on && from[i].url[0])
+				url[i] = from[i].url;
+		if (!dir)
+			dir = cd->dir;
+	}
+	if (!dir) {
+		log_err("refresh: name the dictionaries folder with --dir DIR or --config FILE");
+		free(cfg);
+		return 2;
+	}
+	if (ch_global_init() != 0) {
+		log_err("refresh: libcurl failed to initialise");
+		free(cfg);
+		return 2;
+	}
+	int failed = 0, any = 0;
+	for (int i = 0; i < R_COUNT; i++) {
+		if (!url[i])
+			continue;
+		any = 1;
+		const struct dict_def *def = dict_def(ids[i]);
+		struct dict_errors errs;
+		char msg[8192];
+		dict_errors_init(&errs, 20);
+		enum dict_fetch_result r = dict_fetch(def, url[i], dir, &fo, &errs, msg, sizeof msg);
+		for (size_t k = 0; k < errs.nkept; k++)
+			log_err("%s", errs.msg[k]);
+		if (errs.total > errs.nkept)
+			log_err("%s: ... and %zu more errors", url[i], errs.total - errs.nkept);
+		dict_errors_free(&errs);
+		if (r == DICT_FETCH_FAILED) {
+			log_err("%s", msg);
+			failed = 1;
+		} else {
+			log_info("%s", msg);
+		}
+	}
+	if (!any)
+		log_notice("refresh: no dictionary has autoload on and a URL%s; nothing to do",
+			   config ? " in the config" : " (see --help)");
+	free(cfg);
+	return failed ? 1 : 0;
+}
+
 static struct dict_watch *the_watch;
 
 static void on_signal(int sig)
@@ -451,6 +588,8 @@ int main(int argc, char **argv)
 		return cmd_load(argc - 1, argv + 1);
 	if (strcmp(cmd, "watch") == 0)
 		return cmd_watch(argc - 1, argv + 1);
+	if (strcmp(cmd, "refresh") == 0)
+		return cmd_refresh(argc - 1, argv + 1);
 	fprintf(stderr, "qoestor-dict: unknown command '%s' (see --help)\n", cmd);
 	return 2;
 }
