@@ -220,7 +220,8 @@ static void load_error_names(struct engine *e)
 	engine_result_free(&r);
 }
 
-struct engine *engine_open(const char *libpath, const char *path, char *err, size_t errlen)
+struct engine *engine_open(const char *libpath, const char *path, const char *server_config, char *err,
+			   size_t errlen)
 {
 	struct stat st;
 	if (stat(libpath, &st) != 0) {
@@ -249,16 +250,24 @@ struct engine *engine_open(const char *libpath, const char *path, char *err, siz
 	}
 	if (e->signals_enabled)
 		e->signals_enabled(false); /* qoestor-db handles its own signals */
+	if (server_config && stat(server_config, &st) != 0) {
+		snprintf(err, errlen, "cannot read the ClickHouse server configuration %s: %s", server_config,
+			 strerror(errno));
+		free(e);
+		return NULL;
+	}
 	char arg0[] = "qoestor-db";
-	char argpath[4200];
+	char argpath[4200], argconf[4200];
 	snprintf(argpath, sizeof argpath, "--path=%s", path);
-	char *argv[] = {arg0, argpath, NULL};
-	e->main = e->connect(2, argv);
+	snprintf(argconf, sizeof argconf, "--config-file=%s", server_config ? server_config : "");
+	char *argv[] = {arg0, argpath, argconf, NULL};
+	e->main = e->connect(server_config ? 3 : 2, argv);
 	if (!e->main || !*e->main) {
 		snprintf(err, errlen,
-			 "libchdb could not open data directory %s: check that it exists, is writable "
-			 "and is not used by another process",
-			 path);
+			 "libchdb could not open data directory %s%s%s: check that it exists, is writable "
+			 "and is not used by another process%s",
+			 path, server_config ? " with " : "", server_config ? server_config : "",
+			 server_config ? ", and that the server configuration is valid ClickHouse configuration" : "");
 		free(e);
 		return NULL;
 	}

@@ -32,10 +32,13 @@ struct engine_result {
 	const struct engine *owner;
 };
 
-/* Load libchdb from libpath and boot the engine on data directory path.
+/* Load libchdb from libpath and boot the engine on data directory path, with
+ * server_config (NULL: none) as ClickHouse's server configuration file (XML or
+ * YAML: storage_configuration for hot/cold disks, ...).
  * On failure returns NULL with a message in err saying what to do. Blocks
  * while the engine starts (tables are attached). */
-struct engine *engine_open(const char *libpath, const char *path, char *err, size_t errlen);
+struct engine *engine_open(const char *libpath, const char *path, const char *server_config, char *err,
+			   size_t errlen);
 
 /* Close the engine: every session must be closed first. */
 void engine_close(struct engine *e);

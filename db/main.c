@@ -54,6 +54,9 @@ static void usage(FILE *f)
 		"      --password-file FILE read the password from FILE (first line), safer than --password\n"
 		"      --libchdb FILE       libchdb.so to load (default $LIBCHDB, else\n"
 		"                           %s)\n"
+		"      --clickhouse-config FILE  ClickHouse server configuration (XML or YAML) for the\n"
+		"                           engine, e.g. a storage_configuration with hot and cold disks\n"
+		"                           (docs/STORAGE.md)\n"
 		"      --timezone TZ        the server time zone (default UTC); columns of qoestor carry\n"
 		"                           their own zone, this is what now() and bare DateTime use\n"
 		"      --max-body BYTES     largest decoded request body (default 0: no limit)\n"
@@ -186,7 +189,7 @@ static int apply_config(int argc, char **argv, struct qs_config **out)
 int main(int argc, char **argv)
 {
 	const char *listen = "127.0.0.1:8123", *path = "/var/lib/qoestor/db", *user = "default";
-	const char *libchdb = getenv("LIBCHDB"), *tz = "UTC";
+	const char *libchdb = getenv("LIBCHDB"), *tz = "UTC", *chconfig = NULL;
 	char *password = NULL;
 	unsigned long long max_body = 0;
 	unsigned max_conn = 256;
@@ -207,6 +210,7 @@ int main(int argc, char **argv)
 				return 1;
 		}
 		if (d->libchdb[0]) libchdb = d->libchdb;
+		if (d->clickhouse_config[0]) chconfig = d->clickhouse_config;
 		if (d->timezone[0]) tz = d->timezone;
 		max_body = d->max_body;
 		if (d->max_connections) max_conn = d->max_connections;
@@ -221,6 +225,7 @@ int main(int argc, char **argv)
 		{"max-connections", required_argument, 0, 'C'}, {"verbose", no_argument, 0, 'v'},
 		{"spill-at", required_argument, 0, 'S'},
 		{"config", required_argument, 0, 'c'}, {"check-config", no_argument, 0, 'K'},
+		{"clickhouse-config", required_argument, 0, 'X'},
 		{"help", no_argument, 0, 'h'},           {"version", no_argument, 0, 'V'},
 		{0, 0, 0, 0},
 	};
@@ -242,6 +247,7 @@ int main(int argc, char **argv)
 		case 'B': max_body = strtoull(optarg, NULL, 10); break;
 		case 'C': max_conn = (unsigned)strtoul(optarg, NULL, 10); break;
 		case 'c': case 'K': break; /* read by apply_config */
+		case 'X': chconfig = optarg; break;
 		case 'S': spill_at = strtoull(optarg, NULL, 10); break;
 		case 'v': verbose = 1; break;
 		case 'h': usage(stdout); return 0;
@@ -287,7 +293,7 @@ int main(int argc, char **argv)
 	clean_tmp(tmpdir);
 
 	char err[1024];
-	struct engine *e = engine_open(libchdb, abspath, err, sizeof err);
+	struct engine *e = engine_open(libchdb, abspath, chconfig, err, sizeof err);
 	if (!e) {
 		log_err("%s", err);
 		return 1;

@@ -14,7 +14,7 @@
 #include "log.h"
 
 struct row {
-	char *f[4];
+	char *f[5];
 };
 
 struct rows {
@@ -45,7 +45,7 @@ static int rows_parse(struct rows *rs, char *body, int nf)
 		rs->r = grown;
 		struct row *row = &rs->r[rs->n++];
 		char *p = line;
-		for (int i = 0; i < 4; i++) {
+		for (int i = 0; i < (int)(sizeof row->f / sizeof row->f[0]); i++) {
 			row->f[i] = p ? p : "";
 			if (p && i + 1 < nf) {
 				char *t = strchr(p, '\t');
@@ -144,9 +144,23 @@ static int alter(struct ch_client *c, const char *db, const char *table, const c
 }
 
 static int check_table(struct ch_client *c, const char *db, const struct qs_ddl_object *o,
-	const struct row *t, const struct rows *cols, struct initdb_report *rep)
+	const struct row *t, const struct rows *cols, const struct qs_ddl_params *p, struct initdb_report *rep)
 {
 	char what[1024];
+	/* Storage policy first: a TTL that moves parts to a volume needs it. A
+	 * table can only move to a policy that keeps its current disks (ClickHouse
+	 * refuses otherwise, and says why). */
+	if (p->storage_policy && *p->storage_policy && strcmp(t->f[4], p->storage_policy) != 0) {
+		char *clause = NULL;
+		if (asprintf(&clause, "MODIFY SETTING storage_policy = '%s'", p->storage_policy) < 0)
+			return -1;
+		snprintf(what, sizeof what, "moved %s.%s to storage policy %s (was %s)", db, o->name,
+			p->storage_policy, t->f[4]);
+		int r = alter(c, db, o->name, clause, what, rep);
+		free(clause);
+		if (r != 0)
+			return -1;
+	}
 	/* Columns the schema defines. */
 	for (size_t i = 0; i < o->ncols; i++) {
 		const struct qs_ddl_column *col = &o->cols[i];
@@ -281,8 +295,8 @@ int initdb_apply(struct ch_client *c, const struct qs_ddl_params *p, struct init
 	}
 	free(sql);
 	sql = NULL;
-	if (asprintf(&sql, "SELECT name, engine, engine_full, comment FROM system.tables WHERE database = %s "
-		"FORMAT TabSeparatedRaw", qdb) < 0 || fetch(c, sql, 4, &tables) != 0)
+	if (asprintf(&sql, "SELECT name, engine, engine_full, comment, storage_policy FROM system.tables "
+		"WHERE database = %s FORMAT TabSeparatedRaw", qdb) < 0 || fetch(c, sql, 5, &tables) != 0)
 		goto out;
 	free(sql);
 	sql = NULL;
@@ -308,7 +322,7 @@ int initdb_apply(struct ch_client *c, const struct qs_ddl_params *p, struct init
 				 db, o->name, t->f[1], want ? want : o->engine);
 			continue;
 		}
-		if (o->kind == QS_DDL_TABLE && check_table(c, db, o, t, &cols, rep) != 0)
+		if (o->kind == QS_DDL_TABLE && check_table(c, db, o, t, &cols, p, rep) != 0)
 			goto out;
 	}
 	rc = 0;

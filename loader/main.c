@@ -59,16 +59,6 @@ static char *read_password_file(const char *path)
 	return line;
 }
 
-static void ddl_params(const struct loader_config *c, struct qs_ddl_params *p)
-{
-	qs_ddl_defaults(p);
-	p->database = c->database;
-	for (int s = 0; s < QS_STREAM_COUNT; s++)
-		p->raw_ttl_hours[s] = c->raw_ttl_hours;
-	p->agg_ttl_days = c->agg_ttl_days;
-	p->dedup_window = c->dedup_window;
-}
-
 static int init_db(const struct loader_config *cfg, const struct qs_ddl_params *p)
 {
 	char err[256];
@@ -77,7 +67,7 @@ static int init_db(const struct loader_config *cfg, const struct qs_ddl_params *
 		return 1;
 	}
 	struct ch_config cc = {
-		.urls = cfg->urls, .nurls = cfg->nurls, .user = cfg->user, .password = cfg->password,
+		.urls = cfg->urls, .ca_file = cfg->tls_ca_file, .nurls = cfg->nurls, .user = cfg->user, .password = cfg->password,
 		.auth = cfg->auth_headers ? CH_AUTH_HEADERS : CH_AUTH_BASIC, .connect_timeout_ms = 5000,
 		.timeout_ms = 120000,
 	};
@@ -131,7 +121,7 @@ static int run(struct loader_config *cfg, int argc, char **argv)
 		return 2;
 	}
 	struct qs_ddl_params p;
-	ddl_params(cfg, &p);
+	loader_ddl_params(cfg, &p);
 	if (qs_ddl_check_params(&p, err, sizeof err) != 0) {
 		fprintf(stderr, "qoestor-loader: %s\n", err);
 		return 2;

@@ -24,12 +24,14 @@ static void usage(FILE *f)
 	fputs("usage: qoestor-schema ddl [--database NAME] [--raw-ttl-hours N] [--STREAM-ttl-hours N]\n"
 	      "                          [--agg-30m-after-days N] [--agg-1h-after-days N]\n"
 	      "                          [--agg-ttl-days N] [--dedup-window N]\n"
+	      "                          [--storage-policy NAME [--cold-volume NAME] --move-after-days N]\n"
 	      "       qoestor-schema doc\n"
 	      "       qoestor-schema columns STREAM\n"
 	      "\n"
 	      "ddl      print the ClickHouse DDL (defaults: database qoestor, raw tables kept\n"
 	      "         24 h, fullflow_agg regrouped to 30 min after 7 days and 1 h after 30,\n"
-	      "         aggregates kept forever (0), dedup window 10000)\n"
+	      "         aggregates kept forever (0), dedup window 10000; with a storage policy,\n"
+	      "         parts older than --move-after-days move to --cold-volume, default 'cold')\n"
 	      "doc      print docs/SCHEMA.md\n"
 	      "columns  list a stream's columns (fullflow, clickstream, natflow, gtpflow, dnsflow)\n"
 	      "\n"
@@ -73,6 +75,13 @@ static int cmd_ddl(int argc, char **argv)
 				return 2;
 		} else if (strcmp(o, "--agg-ttl-days") == 0) {
 			if (parse_uint(o, v, &p.agg_ttl_days))
+				return 2;
+		} else if (strcmp(o, "--storage-policy") == 0 && v) {
+			p.storage_policy = v;
+		} else if (strcmp(o, "--cold-volume") == 0 && v) {
+			p.cold_volume = v;
+		} else if (strcmp(o, "--move-after-days") == 0) {
+			if (parse_uint(o, v, &p.move_after_days))
 				return 2;
 		} else if (strcmp(o, "--dedup-window") == 0) {
 			if (parse_uint(o, v, &p.dedup_window))

@@ -102,6 +102,10 @@ int qs_cfg_loader_argv(const struct qs_config *c, const char *prog, struct qs_cf
 	     opt(a, "spool", "%s", c->paths.spool) || opt(a, "dictionaries", "%s", c->dicts.dir);
 	if (l->archive[0])
 		e |= opt(a, "archive", "%s", l->archive);
+	if (c->storage.hot_cold)
+		e |= opt(a, "storage-policy", "%s", c->storage.policy) ||
+		     opt(a, "cold-volume", "%s", c->storage.cold_volume) ||
+		     opt(a, "move-after-days", "%u", c->storage.move_after_days);
 	e |= opt(a, "insert-processes", "%u", l->insert_processes);
 	/* The manual's IPFIX_<S>_DUMP_INSERT_PROCESSES[N] is per receiver; the loader
 	 * limits per stream: the sum over the DPIs. */
@@ -155,6 +159,8 @@ int qs_cfg_db_argv(const struct qs_config *c, const char *prog, struct qs_cfg_ar
 		e |= opt(a, "password-file", "%s", d->password_file);
 	if (d->libchdb[0])
 		e |= opt(a, "libchdb", "%s", d->libchdb);
+	if (d->clickhouse_config[0])
+		e |= opt(a, "clickhouse-config", "%s", d->clickhouse_config);
 	e |= opt(a, "timezone", "%s", d->timezone) || opt(a, "max-body", "%llu", d->max_body) ||
 	     opt(a, "max-connections", "%u", d->max_connections) || opt(a, "spill-at", "%llu", d->spill_at);
 	return too_long(e, err, errlen);

@@ -159,6 +159,8 @@ static const struct cfg_key db_keys[] = {
 	TEXT(B, CT_STR, "password", password, 0, "", "its password; empty = none (prefer password_file)"),
 	TEXT(B, CT_PATH, "password_file", password_file, 0, "", "read the password from the first line of this file"),
 	TEXT(B, CT_PATH, "libchdb", libchdb, 0, "", "libchdb.so to load; empty = the one qoestor-db was built with"),
+	TEXT(B, CT_PATH, "clickhouse_config", clickhouse_config, 0, "",
+	     "ClickHouse server configuration for the engine, e.g. the storage_configuration of hot/cold disks"),
 	TEXT(B, CT_STR, "timezone", timezone, 1, "UTC", "server time zone (now(), bare DateTime)"),
 	U64(B, "max_body", max_body, 0, 1ull << 40, "0", "largest decoded request body, bytes; 0 = no limit"),
 	UINT(B, "max_connections", max_connections, 1, 100000, "256", NULL, "concurrent HTTP connections"),

@@ -292,9 +292,6 @@ int qs_config_notices(const struct qs_config *c, char *out, size_t outlen)
 				notice(out, outlen, &n, "receivers[%u].%s: port %u is privileged; qoestor-config apply "
 				       "grants CAP_NET_BIND_SERVICE to that unit only", i, sn, r->port);
 		}
-	if (c->storage.hot_cold)
-		notice(out, outlen, &n, "storage.hot_cold: the storage policy and TTL moves are not applied by the "
-		       "loader yet; apply the statements of docs/STORAGE.md by hand");
 	if (c->loader.password[0])
 		notice(out, outlen, &n, "loader.password: visible in the process list; prefer loader.password_file");
 	if (c->db.enabled && !c->db.password[0] && !c->db.password_file[0] &&

@@ -95,6 +95,7 @@ struct qs_cfg_db {
 	int enabled;                  /* false: an external ClickHouse; no qoestor-db unit */
 	char listen[64], path[QS_CFG_PATH], user[64], password[128], password_file[QS_CFG_PATH];
 	char libchdb[QS_CFG_PATH], timezone[64];
+	char clickhouse_config[QS_CFG_PATH]; /* ClickHouse server config for the engine (storage_configuration) */
 	unsigned long long max_body, spill_at;
 	unsigned max_connections;
 };

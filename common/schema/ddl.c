@@ -32,6 +32,9 @@ void qs_ddl_defaults(struct qs_ddl_params *p)
 	p->agg_1h_after_days = 30;
 	p->agg_ttl_days = 0;
 	p->dedup_window = 10000;
+	p->storage_policy = "";
+	p->cold_volume = "cold";
+	p->move_after_days = 0;
 }
 
 int qs_ddl_check_params(const struct qs_ddl_params *p, char *err, size_t errlen)
@@ -60,6 +63,27 @@ int qs_ddl_check_params(const struct qs_ddl_params *p, char *err, size_t errlen)
 		snprintf(err, errlen, "aggregate retention %u d must be 0 (unlimited) or more than the 1-h age (%u d)",
 			p->agg_ttl_days, p->agg_1h_after_days);
 		return -1;
+	}
+	if (p->storage_policy && *p->storage_policy && !ch_sql_is_plain_ident(p->storage_policy)) {
+		snprintf(err, errlen, "storage policy '%s' is not a plain identifier ([A-Za-z_][A-Za-z0-9_]*)",
+			p->storage_policy);
+		return -1;
+	}
+	if (p->move_after_days) {
+		if (!p->storage_policy || !*p->storage_policy) {
+			snprintf(err, errlen, "moving parts to a cold volume after %u d needs a storage policy "
+				"(the server's storage_configuration names it)", p->move_after_days);
+			return -1;
+		}
+		if (!p->cold_volume || !ch_sql_is_plain_ident(p->cold_volume)) {
+			snprintf(err, errlen, "cold volume '%s' is not a plain identifier ([A-Za-z_][A-Za-z0-9_]*)",
+				p->cold_volume ? p->cold_volume : "");
+			return -1;
+		}
+		if (p->move_after_days > 36500) {
+			snprintf(err, errlen, "move to the cold volume after %u d is more than 100 years", p->move_after_days);
+			return -1;
+		}
 	}
 	if (p->dedup_window > 1000000) {
 		snprintf(err, errlen, "deduplication window %u is more than 1000000", p->dedup_window);
@@ -179,6 +203,8 @@ static void write_settings(FILE *f, const struct qs_ddl_params *p, int ttl)
 {
 	fprintf(f, "SETTINGS index_granularity = 8192%s, non_replicated_deduplication_window = %u",
 		ttl ? ", ttl_only_drop_parts = 1" : "", p->dedup_window);
+	if (p->storage_policy && *p->storage_policy)
+		fprintf(f, ", storage_policy = '%s'", p->storage_policy);
 }
 
 static int finish_table(struct qs_ddl_object *o, const struct qs_ddl_params *p, const char *indexes,
@@ -201,12 +227,27 @@ static int finish_table(struct qs_ddl_object *o, const struct qs_ddl_params *p, 
 	return o->sql && o->comment && o->engine ? 0 : -1;
 }
 
-static char *ttl_expr(const char *col, const char *unit, unsigned n)
+/* The TTL expression of a table whose time column is col: parts move to the
+ * cold volume after the configured days (when that comes before deletion),
+ * and rows are deleted after n units (0 = never). NULL when there is neither
+ * (or on allocation failure: callers tell the two apart with ttl_wanted). */
+static int ttl_wanted(const struct qs_ddl_params *p, unsigned hours)
 {
+	int move = p->move_after_days && (hours == 0 || p->move_after_days * 24u < hours);
+	return move || hours;
+}
+
+static char *ttl_expr(const struct qs_ddl_params *p, const char *col, const char *unit, unsigned n)
+{
+	unsigned hours = !strcmp(unit, "Day") ? n * 24u : n;
 	struct sbuf b;
-	if (n == 0 || sb_open(&b) != 0)
+	if (!ttl_wanted(p, hours) || sb_open(&b) != 0)
 		return NULL;
-	fprintf(b.f, "%s + toInterval%s(%u)", col, unit, n);
+	int move = p->move_after_days && (hours == 0 || p->move_after_days * 24u < hours);
+	if (move)
+		fprintf(b.f, "%s + toIntervalDay(%u) TO VOLUME '%s'", col, p->move_after_days, p->cold_volume);
+	if (n)
+		fprintf(b.f, "%s%s + toInterval%s(%u)", move ? ", " : "", col, unit, n);
 	return sb_take(&b);
 }
 
@@ -222,11 +263,8 @@ static int add_raw(struct qs_ddl *d, const struct qs_ddl_params *p, const struct
 	for (size_t i = 0; i < s->ncols; i++, o->ncols++)
 		if (make_column(&o->cols[i], s->cols[i].name, s->cols[i].chtype, s->cols[i].doc) != 0)
 			return -1;
-	if (hours) {
-		o->ttl = ttl_expr(s->time_col, "Hour", hours);
-		if (!o->ttl)
-			return -1;
-	}
+	if (ttl_wanted(p, hours) && !(o->ttl = ttl_expr(p, s->time_col, "Hour", hours)))
+		return -1;
 	if (hours && hours <= 72)
 		snprintf(partition, sizeof partition, "toStartOfHour(%s)", s->time_col);
 	else
@@ -258,7 +296,7 @@ static int add_agg_table(struct qs_ddl *d, const struct qs_ddl_params *p, const 
 	for (size_t i = 0; i < a->ncols; i++, o->ncols++)
 		if (make_column(&o->cols[i], a->cols[i].name, a->cols[i].chtype, a->cols[i].doc) != 0)
 			return -1;
-	if (lv->ttl_days && !(o->ttl = ttl_expr(a->cols[0].name, "Day", lv->ttl_days)))
+	if (ttl_wanted(p, lv->ttl_days * 24u) && !(o->ttl = ttl_expr(p, a->cols[0].name, "Day", lv->ttl_days)))
 		return -1;
 	char kept[32] = "kept forever";
 	if (lv->ttl_days)

@@ -26,6 +26,12 @@ struct qs_ddl_params {
 	unsigned agg_1h_after_days;               /* fullflow_agg: 1-h buckets after (30) */
 	unsigned agg_ttl_days;                    /* aggregates' retention; 0 = unlimited (0) */
 	unsigned dedup_window;                    /* non_replicated_deduplication_window (10000) */
+	/* Hot/cold storage: with a storage policy whose volumes include cold_volume,
+	 * parts older than move_after_days move there (TTL ... TO VOLUME). The
+	 * policy is the server's (its storage_configuration); "" = its default. */
+	const char *storage_policy;               /* ("") */
+	const char *cold_volume;                  /* ("cold") */
+	unsigned move_after_days;                 /* 0 = no moves (0) */
 };
 
 void qs_ddl_defaults(struct qs_ddl_params *p);
