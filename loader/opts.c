@@ -34,6 +34,8 @@ static const struct opt opts[] = {
 	{ "password", NULL, K_STR, 0, 0, NULL, OFF(password), "its password (visible in ps: prefer --password-file)" },
 	{ "password-file", NULL, K_STR, 0, 0, NULL, OFF(password_file), "read the password from the first line of F" },
 	{ "auth-headers", NULL, K_FLAG, 0, 0, NULL, OFF(auth_headers), "send X-ClickHouse-User/Key instead of basic auth" },
+	{ "tls-ca-file", NULL, K_STR, 0, 0, NULL, OFF(tls_ca_file),
+	  "https URLs: trust the CA certificates in this PEM file (default: the system's store)" },
 	{ "database", NULL, K_STR, 0, 0, "qoestor", OFF(database), "database name" },
 	{ "raw-ttl-hours", NULL, K_UINT, 0, 87600, "24", OFF(raw_ttl_hours), "retention of the raw tables, hours; 0 = forever" },
 	{ "agg-ttl-days", NULL, K_UINT, 0, 36500, "0", OFF(agg_ttl_days), "retention of the aggregates, days; 0 = forever" },

@@ -31,6 +31,7 @@ struct loader_config {
 	size_t nurls;
 	const char *user, *password, *password_file;
 	int auth_headers;
+	const char *tls_ca_file;       /* https: CA certificates (PEM); NULL: the system's */
 	const char *database;          /* qoestor */
 	unsigned raw_ttl_hours;        /* 24; 0 forever */
 	unsigned agg_ttl_days;         /* 0 forever */

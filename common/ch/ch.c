@@ -21,7 +21,7 @@ struct ch_client {
 	char *urls[CH_MAX_URLS];
 	size_t nurls;
 	size_t cur;               /* index of the URL that last worked */
-	char *user, *password, *database;
+	char *user, *password, *database, *ca_file;
 	enum ch_auth auth;
 	long connect_timeout_ms, timeout_ms;
 	int insecure_tls;
@@ -72,6 +72,8 @@ struct ch_client *ch_client_open(const struct ch_config *cfg, char *err, size_t 
 	c->connect_timeout_ms = cfg->connect_timeout_ms > 0 ? cfg->connect_timeout_ms : 5000;
 	c->timeout_ms = cfg->timeout_ms > 0 ? cfg->timeout_ms : 300000;
 	c->insecure_tls = cfg->insecure_tls;
+	if (cfg->ca_file && !(c->ca_file = strdup(cfg->ca_file)))
+		goto oom;
 	return c;
 oom:
 	snprintf(err, errlen, "out of memory");
@@ -93,6 +95,7 @@ void ch_client_close(struct ch_client *c)
 		free(c->password);
 	}
 	free(c->database);
+	free(c->ca_file);
 	free(c);
 }
 
@@ -246,6 +249,8 @@ static enum ch_status request(struct ch_client *c, const char *what, const char 
 		curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, c->connect_timeout_ms);
 		curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, c->timeout_ms);
 		curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+		if (c->ca_file)
+			curl_easy_setopt(h, CURLOPT_CAINFO, c->ca_file);
 		if (c->insecure_tls) {
 			curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
 			curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);

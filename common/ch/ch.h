@@ -38,6 +38,7 @@ struct ch_config {
 	long connect_timeout_ms; /* 0: 5000 */
 	long timeout_ms;         /* whole request; 0: 300000 */
 	int insecure_tls;        /* 1: do not verify https certificates (testing only) */
+	const char *ca_file;     /* https: trust the CA certificates in this PEM file; NULL: system store */
 };
 
 enum ch_status {
