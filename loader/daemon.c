@@ -539,9 +539,10 @@ static int apply_schema(struct sched *sc)
 	struct qs_ddl_params p;
 	loader_ddl_params(cfg, &p);
 	char err[256];
-	struct ch_config cc = { .urls = cfg->urls, .ca_file = cfg->tls_ca_file, .nurls = cfg->nurls, .user = cfg->user, .password = cfg->password,
+	struct ch_config cc = { .urls = cfg->urls, .nurls = cfg->nurls, .user = cfg->user, .password = cfg->password,
 				.auth = cfg->auth_headers ? CH_AUTH_HEADERS : CH_AUTH_BASIC,
-				.connect_timeout_ms = 5000, .timeout_ms = 120000 };
+				.connect_timeout_ms = 5000, .timeout_ms = 120000,
+				.ca_file = cfg->tls_ca_file };
 	struct ch_client *c = ch_client_open(&cc, err, sizeof err);
 	if (!c) {
 		log_err("%s", err);

@@ -173,9 +173,9 @@ struct load_worker *load_worker_open(struct load_shared *s, char *err, size_t er
 	w->rl.interval_s = 30;
 	w->rl.burst = 3;
 	struct ch_config cc = {
-		.urls = cfg->urls, .ca_file = cfg->tls_ca_file, .nurls = cfg->nurls, .user = cfg->user, .password = cfg->password,
+		.urls = cfg->urls, .nurls = cfg->nurls, .user = cfg->user, .password = cfg->password,
 		.auth = cfg->auth_headers ? CH_AUTH_HEADERS : CH_AUTH_BASIC, .connect_timeout_ms = 5000,
-		.timeout_ms = (long)cfg->timeout_s * 1000,
+		.timeout_ms = (long)cfg->timeout_s * 1000, .ca_file = cfg->tls_ca_file,
 	};
 	w->ch = ch_client_open(&cc, err, errlen);
 	if (!w->ch)

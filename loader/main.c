@@ -67,9 +67,9 @@ static int init_db(const struct loader_config *cfg, const struct qs_ddl_params *
 		return 1;
 	}
 	struct ch_config cc = {
-		.urls = cfg->urls, .ca_file = cfg->tls_ca_file, .nurls = cfg->nurls, .user = cfg->user, .password = cfg->password,
+		.urls = cfg->urls, .nurls = cfg->nurls, .user = cfg->user, .password = cfg->password,
 		.auth = cfg->auth_headers ? CH_AUTH_HEADERS : CH_AUTH_BASIC, .connect_timeout_ms = 5000,
-		.timeout_ms = 120000,
+		.timeout_ms = 120000, .ca_file = cfg->tls_ca_file,
 	};
 	struct ch_client *c = ch_client_open(&cc, err, sizeof err);
 	if (!c) {
