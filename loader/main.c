@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "ch/ch.h"
+#include "config/cfg_cmdline.h"
 #include "loader/daemon.h"
 #include "loader/initdb.h"
 #include "loader/opts.h"
@@ -32,6 +33,7 @@ static void usage(FILE *f)
 	      "deleted (or archived), unloadable ones moved to .quarantine/ with a .reason file.\n"
 	      "\n", f);
 	loader_opts_usage(f);
+	fputs(QS_CONFIG_USAGE, f);
 	fputs("  --help                                 this text\n"
 	      "\n"
 	      "Signals: SIGHUP rescans the spool and the dictionaries; SIGTERM finishes the inserts in flight.\n"
@@ -174,6 +176,9 @@ static int run(struct loader_config *cfg, int argc, char **argv)
 int main(int argc, char **argv)
 {
 	struct loader_config cfg;
+	int code;
+	if (qs_config_cmdline(QS_PROG_LOADER, &argc, &argv, &code))
+		return code;
 	int rc = run(&cfg, argc, argv);
 	loader_config_free(&cfg);
 	return rc;

@@ -29,6 +29,7 @@
 #include <time.h>
 #include <uv.h>
 
+#include "config/cfg_cmdline.h"
 #include "log.h"
 #include "receiver/decode.h"
 #include "receiver/frame.h"
@@ -527,12 +528,16 @@ int main(int argc, char **argv)
 	static struct recv R;
 	struct recv *r = &R;
 	char err[600];
+	int code;
+	if (qs_config_cmdline(QS_PROG_RECV, &argc, &argv, &code))
+		return code;
 	if (recv_opts_parse(&r->o, argc, argv, err, sizeof err)) {
 		fprintf(stderr, "qoestor-recv: %s\n", err);
 		return 2;
 	}
 	if (r->o.help) {
 		recv_opts_usage(stdout);
+		fputs(QS_CONFIG_USAGE, stdout);
 		return 0;
 	}
 	char tag[96];

@@ -108,7 +108,7 @@ static const struct cfg_key loader_keys[] = {
 	UINT(L, "rescan_seconds", rescan_seconds, 1, 3600, "10", NULL, "list the spool at least this often"),
 	UINT(L, "retry_max_seconds", retry_max_seconds, 1, 3600, "60", NULL, "longest back-off between retries"),
 	UINT(L, "timeout_seconds", timeout_seconds, 1, 86400, "300", NULL, "time limit of one HTTP request"),
-	UINT(L, "max_groups", max_groups, 1000, 100000000, "1000000", NULL,
+	UINT(L, "max_groups", max_groups, 1000, 100000000, "262144", NULL,
 	     "aggregate groups held per file before they are inserted (bounds memory)"),
 	UINT(L, "traffic_dir_def_mode", traffic_dir_def_mode, 0, 4, "0", "TRAFFIC_DIR_DEF_MODE",
 	     "traffic direction: 0 as is, 1 by AS (fullflow only), 2 by CIDR, 3 by AS and CIDR, 4 by AS or CIDR"),

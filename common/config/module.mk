@@ -1,6 +1,6 @@
 # common/config/module.mk: qoestor.yaml (table-driven parser, checks, printers,
 # .env import, command lines), the qoestor-config tool, their tests and fuzz targets.
-CONFIG_SRCS := common/config/cfg_table.c common/config/cfg_yaml.c common/config/config.c \
+CONFIG_SRCS := common/config/cfg_table.c common/config/cfg_yaml.c common/config/config.c common/config/cfg_cmdline.c \
 	common/config/config_print.c common/config/cfg_args.c common/config/cfg_env.c
 COMMON_SRCS += $(CONFIG_SRCS)
 
