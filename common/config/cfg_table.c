@@ -42,7 +42,7 @@ static const struct cfg_key receiver_keys[] = {
 	UINT(R, "rotate_delay_seconds", rotate_delay_seconds, 0, 86400, NULL, "IPFIX_%s_ROTATE_DELAY_SECONDS",
 	     "the loader takes a file N seconds after it is published (default 0; clickstream 400)"),
 	UINT(R, "fw_max_queue_size", fw_max_queue_size, 1, 100000, "10", "IPFIX_%s_FW_MAX_QUEUE_SIZE",
-	     "blocks the file writer may have queued before records are dropped"),
+	     "accepted for compatibility; qoestor-recv writes spool blocks itself (no writer queue), a slow disk makes TCP push back"),
 	UINT(R, "dump_insert_processes", dump_insert_processes, 0, 64, "0", "IPFIX_%s_DUMP_INSERT_PROCESSES",
 	     "files of this receiver the loader inserts in parallel (summed per stream); 0 = the "
 	     "loader's overall limit only"),
