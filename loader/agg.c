@@ -58,6 +58,7 @@ struct agg {
 	size_t tcap, ngroups;
 	struct dslot *dtab;
 	size_t dcap, dn;
+	int dcol;               /* raw column of the distinct count, -1 none */
 	uint8_t *kb;
 	size_t kcap;
 	uint64_t rows;
@@ -90,6 +91,7 @@ struct agg *agg_open(const struct qs_agg_def *def, const struct qs_stream_def *r
 	a->period_s = period_s ? period_s : 900;
 	a->max_groups = max_groups ? max_groups : 262144;
 	a->nc = def->ncols;
+	a->dcol = -1;
 	for (size_t i = 0; i < def->ncols; i++) {
 		const struct qs_agg_column *ac = &def->cols[i];
 		struct acol *c = &a->c[i];
@@ -120,6 +122,8 @@ struct agg *agg_open(const struct qs_agg_def *def, const struct qs_stream_def *r
 				c->kept = !keys || key_listed(keys, ac->name);
 		} else if (ac->kind != QS_AGG_BUCKET)
 			c->m = (int)a->nmeas++;
+		if (ac->kind == QS_AGG_COUNT_DISTINCT && a->dcol < 0)
+			a->dcol = c->raw;
 		a->outcols[i] = (struct qs_column){ .name = ac->name, .type = otype, .chtype = ac->chtype,
 						    .doc = ac->doc };
 	}
@@ -218,10 +222,11 @@ static int kb_reserve(struct agg *a, size_t need)
 	return 0;
 }
 
-/* Serialize the kept keys of r into a->kb; returns the length or -1. */
-static long build_key(struct agg *a, const struct qs_record *r)
+/* Serialize the kept keys of r into a->kb from offset off; returns the
+ * length or -1. */
+static long build_key(struct agg *a, const struct qs_record *r, size_t off)
 {
-	size_t n = 0;
+	size_t n = off;
 	for (size_t i = 0; i < a->nc; i++) {
 		const struct acol *c = &a->c[i];
 		if (c->kind == QS_AGG_BUCKET) {
@@ -261,7 +266,7 @@ static long build_key(struct agg *a, const struct qs_record *r)
 			n += c->width;
 		}
 	}
-	return (long)n;
+	return (long)(n - off);
 }
 
 static int grow_table(struct agg *a)
@@ -352,26 +357,23 @@ static int distinct_new(struct agg *a, const struct group *g, uint64_t v)
 	return 1;
 }
 
-int agg_add(struct agg *a, const struct qs_record *r)
+/* Fold r in, its key (kl bytes at a->kb + off) and hash h already made. */
+static int add_keyed(struct agg *a, const struct qs_record *r, size_t off, size_t kl, uint64_t h)
 {
-	long kl = build_key(a, r);
-	if (kl < 0)
-		return -1;
-	uint64_t h = hash_bytes(a->kb, (size_t)kl);
+	const uint8_t *key = a->kb + off;
 	size_t j = h & (a->tcap - 1);
 	struct group *g = NULL;
 	while (a->tab[j].g) {
-		if (a->tab[j].h == h && a->tab[j].g->klen == (uint32_t)kl &&
-		    memcmp(gkey(a, a->tab[j].g), a->kb, (size_t)kl) == 0) {
+		if (a->tab[j].h == h && a->tab[j].g->klen == (uint32_t)kl && memcmp(gkey(a, a->tab[j].g), key, kl) == 0) {
 			g = a->tab[j].g;
 			break;
 		}
 		j = (j + 1) & (a->tcap - 1);
 	}
 	if (!g) {
-		if (!(g = new_group(a, (size_t)kl)))
+		if (!(g = new_group(a, kl)))
 			return -1;
-		memcpy((uint8_t *)gkey(a, g), a->kb, (size_t)kl);
+		memcpy((uint8_t *)gkey(a, g), key, kl);
 		a->tab[j] = (struct slot){ h, g };
 		a->ngroups++;
 		if (2 * a->ngroups > a->tcap && grow_table(a))
@@ -403,6 +405,56 @@ int agg_add(struct agg *a, const struct qs_record *r)
 		}
 	}
 	a->rows++;
+	return 0;
+}
+
+int agg_add(struct agg *a, const struct qs_record *r)
+{
+	long kl = build_key(a, r, 0);
+	if (kl < 0)
+		return -1;
+	return add_keyed(a, r, 0, (size_t)kl, hash_bytes(a->kb, (size_t)kl));
+}
+
+int agg_add_batch(struct agg *a, const struct qs_record *const *r, size_t n, size_t *done)
+{
+	size_t off[AGG_BATCH + 1], len[AGG_BATCH];
+	uint64_t h[AGG_BATCH];
+	*done = 0;
+	while (n) {
+		size_t b = n < AGG_BATCH ? n : AGG_BATCH;
+		/* 1: keys and hashes; fetch the hash slots. */
+		off[0] = 0;
+		for (size_t i = 0; i < b; i++) {
+			long kl = build_key(a, r[i], off[i]);
+			if (kl < 0)
+				return -1;
+			len[i] = (size_t)kl;
+			off[i + 1] = off[i] + (size_t)kl;
+			h[i] = hash_bytes(a->kb + off[i], len[i]);
+			__builtin_prefetch(&a->tab[h[i] & (a->tcap - 1)]);
+		}
+		/* 2: fetch the groups those slots point at (and their distinct entries). */
+		for (size_t i = 0; i < b; i++) {
+			const struct slot *sl = &a->tab[h[i] & (a->tcap - 1)];
+			if (sl->g && sl->h == h[i]) {
+				__builtin_prefetch(sl->g);
+				if (a->dcol >= 0 && a->dcap && qs_record_has(r[i], a->dcol))
+					__builtin_prefetch(&a->dtab[mix((uintptr_t)sl->g ^ mix(r[i]->v[a->dcol].u)) &
+								    (a->dcap - 1)]);
+			}
+		}
+		/* 3: fold in, in order, stopping when full. */
+		for (size_t i = 0; i < b; i++) {
+			if (add_keyed(a, r[i], off[i], len[i], h[i]))
+				return -1;
+			++*done;
+			if (agg_full(a))
+				return 0;
+		}
+		r += b;
+		n -= b;
+	}
 	return 0;
 }
 

@@ -349,6 +349,26 @@ static int flush_agg(struct load_worker *w, int id)
 	return c.rc;
 }
 
+/* Fold the n pending records into aggregate id, flushing it whenever it is
+ * full: what agg_add + agg_full + flush_agg per record would do. 0 ok; 1
+ * stopped, -1 permanent (from flush_agg); 2 out of memory. */
+static int add_pending(struct load_worker *w, int id, const struct qs_record *const *p, size_t n)
+{
+	while (n) {
+		size_t done;
+		if (agg_add_batch(w->ag[id], p, n, &done))
+			return 2;
+		p += done;
+		n -= done;
+		if (agg_full(w->ag[id])) {
+			int rc = flush_agg(w, id);
+			if (rc)
+				return rc;
+		}
+	}
+	return 0;
+}
+
 static int agg_of(enum qs_stream s)
 {
 	for (int i = 0; i < QS_AGG_TABLES; i++)
@@ -404,7 +424,9 @@ enum load_result load_file(struct load_worker *w, const char *path, const struct
 	const struct qs_stream_def *live = qs_stream_by_name(h->stream);
 	enum load_result result = LOAD_QUARANTINE;
 	static __thread int map[QS_MAX_COLS];
-	static __thread struct qs_record frec, lrec, nrec;
+	static __thread struct qs_record frec, nrec, lrecs[AGG_BATCH];
+	const struct qs_record *pend[AGG_BATCH];
+	size_t npend = 0;
 	struct dict_snap *snap = NULL;
 	if (!live) {
 		snprintf(rep->reason, sizeof rep->reason, "%s: unknown stream '%s'", path, h->stream);
@@ -429,10 +451,13 @@ enum load_result load_file(struct load_worker *w, const char *path, const struct
 	int nat = live->id == QS_FULLFLOW && cfg->nat_import_from_fullflow;
 	struct out *natout = &w->raw[QS_NATFLOW];
 	struct agg *natag = nat ? w->ag[QS_NATFLOW_AGG] : NULL;
-	struct enrich en;
+	/* One enrichment state per batch slot: an enriched record may point into
+	 * it (addresses, login) until the batch is aggregated. */
+	static __thread struct enrich ens[AGG_BATCH];
 	struct enrich_cfg ec = { cfg->traffic_dir_def_mode, cfg->subscriber_filter_mode, cfg->subscriber_exclude_mode,
 				 cfg->ulr_replace_login, cfg->ulr_use_dic, cfg->nat_import_from_fullflow };
-	enrich_init(&en, &ec, live);
+	for (int i = 0; i < AGG_BATCH; i++)
+		enrich_init(&ens[i], &ec, live);
 	const struct qs_stream_def *natdef = qs_stream_def(QS_NATFLOW);
 
 	struct spool_block *b;
@@ -448,23 +473,28 @@ enum load_result load_file(struct load_worker *w, const char *path, const struct
 		if (s->dicts && !snap)
 			snap = dict_store_acquire(s->dicts);
 		for (uint32_t row = 0; row < n && src == 0; row++) {
+			struct qs_record *lrec = &lrecs[npend];
 			spool_block_row(b, row, &frec);
-			qs_record_clear(&lrec, live);
+			qs_record_clear(lrec, live);
 			for (size_t c = 0; c < live->ncols; c++)
 				if (map[c] >= 0 && qs_record_has(&frec, map[c])) {
-					lrec.v[c] = frec.v[map[c]];
-					lrec.present[c >> 6] |= (uint64_t)1 << (c & 63);
+					lrec->v[c] = frec.v[map[c]];
+					lrec->present[c >> 6] |= (uint64_t)1 << (c & 63);
 				}
-			unsigned fl = enrich_record(&en, snap, h->dpi_id, &lrec);
-			if (encoder_add(raw->enc, &lrec))
+			struct enrich *en = &ens[npend];
+			unsigned fl = enrich_record(en, snap, h->dpi_id, lrec);
+			if (encoder_add(raw->enc, lrec))
 				goto oom;
-			if (ag && (fl & ENRICH_AGG)) {
-				if (agg_add(ag, &lrec))
+			/* Aggregated AGG_BATCH records at a time (agg_add_batch), in order. */
+			if (ag && (fl & ENRICH_AGG))
+				pend[npend++] = lrec;
+			if (npend == AGG_BATCH || (npend && row + 1 == n)) {
+				src = add_pending(w, aid, pend, npend);
+				npend = 0;
+				if (src == 2)
 					goto oom;
-				if (agg_full(ag))
-					src = flush_agg(w, aid);
 			}
-			if (nat && enrich_nat_row(&en, &lrec, natdef, &nrec)) {
+			if (nat && enrich_nat_row(en, lrec, natdef, &nrec)) {
 				rep->rows_nat++;
 				if (encoder_add(natout->enc, &nrec))
 					goto oom;

@@ -5,10 +5,13 @@
 # applies the schema, writes ROWS fullflow rows (default 2,000,000; 1000
 # subscribers, 12 hosts, one hour) as spool files of FILE_ROWS rows with
 # qoestor-spoolgen, and times `qoestor-loader --once` (raw rows plus
-# fullflow_agg) for each configuration below, on a fresh database each time.
+# fullflow_agg) for each configuration below (RowBinary and CSV bodies side by
+# side), on a fresh database each time.
 # Prints per run: rows/s (raw rows per wall second, aggregates included in
 # the work), the loader's CPU seconds and peak RSS (GNU time), qoestor-db's CPU
-# seconds, aggregate rows and the reduction ratio; and checks count() and
+# seconds (and per row), aggregate rows and the reduction ratio (as inserted:
+# partial aggregates per file; and after OPTIMIZE FINAL merged them, not timed);
+# and checks count() and
 # sum(octets) against the generator. Numbers go to docs/PERFORMANCE.md with
 # this command line. Usage: tools/bench-loader.sh [ROWS] [FILE_ROWS]
 set -eu
@@ -48,16 +51,20 @@ run() { # name, loader options...
 	got=$(q "SELECT count(), sum(octets) FROM $db.fullflow FORMAT TSV")
 	[ "$got" = "$(printf '%s\t%s' "$want" "$want_oct")" ] || { echo "MISMATCH in $name: $got"; exit 1; }
 	agg=$(q "SELECT count() FROM $db.fullflow_agg_15m")
-	awk -v n="$name" -v r="$want" -v el="$el" -v us="$us" -v sy="$sy" -v rss="$rss" -v a="$agg" \
+	q "OPTIMIZE TABLE $db.fullflow_agg_15m FINAL" > /dev/null
+	merged=$(q "SELECT count() FROM $db.fullflow_agg_15m")
+	awk -v n="$name" -v r="$want" -v el="$el" -v us="$us" -v sy="$sy" -v rss="$rss" -v a="$agg" -v mg="$merged" \
 		-v dc="$(( c1 - c0 ))" -v hz="$hz" 'BEGIN {
-		printf "%-34s %9.0f rows/s  %6.2f s  loader CPU %5.2f s  db CPU %6.2f s  peak RSS %4.0f MiB  agg rows %d (%.1fx)\n",
-			n, r / el, el, us + sy, dc / hz, rss / 1024, a, r / a }'
+		printf "%-34s %9.0f rows/s  %6.2f s  loader CPU %5.2f s (%.2f us/row)  db CPU %6.2f s (%.2f us/row)  peak RSS %4.0f MiB  agg rows %d (%.1fx; merged %.1fx)\n",
+			n, r / el, el, us + sy, (us + sy) * 1e6 / r, dc / hz, dc / hz * 1e6 / r, rss / 1024, a, r / a, r / mg }'
 	q "DROP DATABASE $db" > /dev/null
 }
 
 echo "configuration                      throughput           wall    loader               qoestor-db        memory          aggregates"
-run "zstd, 2 processes (default)"
-run "zstd, 1 process" --insert-processes 1
-run "none, 2 processes" --compression none
-run "zstd, 2 processes, 1M-row inserts" --insert-rows 1048576
-run "zstd, 4 processes" --insert-processes 4
+run "rowbinary, zstd, 2 proc (default)"
+run "csv, zstd, 2 proc" --format csv
+run "rowbinary, zstd, 1 proc" --insert-processes 1
+run "csv, zstd, 1 proc" --format csv --insert-processes 1
+run "rowbinary, none, 2 proc" --compression none
+run "rowbinary, zstd, 2 proc, 1M-row ins" --insert-rows 1048576
+run "rowbinary, zstd, 4 proc" --insert-processes 4

@@ -4,7 +4,8 @@
  *
  * Two sources of rows:
  *   random (default): plausible values (fullflow: subscribers in 10.0.0.0/16
- *     with logins user<N>, hosts on public addresses, DPI direction flags,
+ *     with logins user<N>, skewed activity, each with a few favourite hosts
+ *     among 400 on public addresses, recurring sessions, DPI direction flags,
  *     AS numbers, some post-NAT and RTT; clickstream and natflow alike; other
  *     streams: every column random by type, some absent, some strings of
  *     random bytes), deterministic for a --seed;
@@ -98,18 +99,40 @@ struct gen {
 	const struct qs_stream_def *d;
 	unsigned logins;
 	uint64_t t0_ms, span_ms;
-	char login[32], path[64];
+	char login[32], path[64], host[32];
 	uint8_t v6a[16], v6b[16], mac[6];
 };
+
+/* A skewed pick in 0..n-1: small values far more often (u^3), like the
+ * activity of subscribers and the popularity of hosts in real traffic. */
+static unsigned skew(unsigned n)
+{
+	double u = (double)(rnd() >> 11) * (1.0 / 9007199254740992.0);
+	unsigned x = (unsigned)((double)n * u * u * u);
+	return x < n ? x : n - 1;
+}
+
+#define NHOSTS_ALL 400u /* the named hosts, then h<N>.example.net */
+
+static const char *host_name(struct gen *g, unsigned hi)
+{
+	if (hi < NHOSTS)
+		return hosts[hi];
+	snprintf(g->host, sizeof g->host, "h%u.example.net", hi);
+	return g->host;
+}
 
 static void gen_fullflow(struct gen *g, struct qs_record *r, unsigned li)
 {
 	const struct qs_stream_def *d = g->d;
-	/* A subscriber talks to a few hosts; protocol, class and AS follow the host,
-	 * so aggregates group like real traffic. */
-	unsigned hi = (unsigned)rr(NHOSTS);
-	uint32_t sub = 0x0a000000u | (li & 0xffff), host = 0x5db8d800u + hi * 16 + (uint32_t)rr(4);
-	int down = rr(2) == 0, v6 = (li % 10) == 0;
+	/* As in real traffic, subscriber, host, protocol and session recur: a
+	 * subscriber mostly talks to a few favourite hosts (8 in 10 records),
+	 * otherwise to popular ones; a session (subscriber, host, 1 of 2)
+	 * reports several slices; protocol, class and AS follow the host; most
+	 * records are downloads. */
+	unsigned hi = rr(10) < 8 ? (unsigned)((li * 2654435761u + skew(6) * 40503u) % NHOSTS_ALL) : skew(NHOSTS_ALL);
+	uint32_t sub = 0x0a000000u | (li & 0xffff), host = 0x5db8d800u + hi * 16 + (uint32_t)(li % 4);
+	int down = rr(10) < 8, v6 = (li % 10) == 0;
 	uint64_t t = g->t0_ms + rr(g->span_ms);
 	uint64_t oct = 40 + rr(1500000), pk = oct / 1000 + 1;
 	setu(r, d, "flow_start_ms", t);
@@ -142,8 +165,8 @@ static void gen_fullflow(struct gen *g, struct qs_record *r, unsigned li)
 	setu(r, d, "ingress_interface", down ? 1 : 2);
 	setu(r, d, "egress_interface", down ? 2 : 1);
 	setu(r, d, "ip_version", v6 ? 6 : 4);
-	setu(r, d, "session_id", ((uint64_t)li << 20) | rr(8));
-	const char *h = hosts[hi];
+	setu(r, d, "session_id", ((uint64_t)li << 20) | (uint64_t)hi << 1 | rr(2));
+	const char *h = host_name(g, hi);
 	setb(r, d, "host", h, strlen(h));
 	setu(r, d, "dpi_protocol", 1 + (hi * 7) % 40);
 	setb(r, d, "login", g->login, strlen(g->login));
@@ -412,7 +435,7 @@ int main(int argc, char **argv)
 		uint64_t per_file = (rows + files - 1) / files;
 		struct qs_record r;
 		for (uint64_t i = 0; i < rows && rc == 0; i++) {
-			unsigned li = (unsigned)rr(logins);
+			unsigned li = skew((unsigned)logins);
 			snprintf(g.login, sizeof g.login, "user%u", li);
 			qs_record_clear(&r, d);
 			if (any)

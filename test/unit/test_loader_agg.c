@@ -1,7 +1,8 @@
 /* test_loader_agg.c: cmocka tests of the loader's aggregation (loader/agg.h):
  * buckets, keys kept or not (by name and by natflow bitmask), every measure
  * kind, first-seen emission order (determinism), flush threshold and reuse
- * after clear, and totals preserved over many random records.
+ * after clear, totals preserved over many random records, and agg_add_batch
+ * giving exactly the rows and flush points of agg_add.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -188,10 +189,93 @@ static void test_full_and_totals(void **state)
 	agg_close(a);
 }
 
+/* Order-sensitive digest of emitted rows (every column, flush boundaries). */
+static int digest(void *arg, const struct qs_record *r)
+{
+	uint64_t *h = arg;
+	for (size_t c = 0; c < r->def->ncols; c++) {
+		int has = qs_record_has(r, (int)c);
+		uint64_t x = has;
+		if (has) {
+			enum qs_type t = r->def->cols[c].type;
+			if (t == QS_STR || t == QS_IPV6 || t == QS_MAC)
+				for (uint32_t i = 0; i < r->v[c].len; i++)
+					x = x * 131 + r->v[c].p[i];
+			else
+				x = x * 131 + r->v[c].u;
+		}
+		*h = (*h ^ x) * 0x100000001b3ull;
+	}
+	return 0;
+}
+
+static void test_batch_same(void **state)
+{
+	(void)state;
+	enum { N = 30000 };
+	static struct qs_record recs[N];
+	static char logins[N][16];
+	const struct qs_agg_def *ad = qs_agg_by_name("fullflow_agg");
+	srand(11);
+	for (int i = 0; i < N; i++) {
+		snprintf(logins[i], sizeof logins[i], "u%d", rand() % 700);
+		rec(&recs[i], 1700000000000ull + (uint64_t)(rand() % 7200000), logins[i], (uint64_t)(rand() % 100000),
+		    rand() % 3 ? rand() % 1000 : -1, (uint64_t)(rand() % 50));
+	}
+	/* One record at a time. */
+	struct agg *a = agg_open(ad, ff(), 900, NULL, 0, 1000);
+	uint64_t ha = 1;
+	int flushes_a = 0;
+	for (int i = 0; i < N; i++) {
+		assert_int_equal(agg_add(a, &recs[i]), 0);
+		if (agg_full(a)) {
+			agg_emit(a, digest, &ha);
+			agg_clear(a);
+			ha = ha * 31 + (uint64_t)++flushes_a;
+		}
+	}
+	agg_emit(a, digest, &ha);
+	agg_close(a);
+	/* Batches of random sizes, flushing where agg_add_batch stops. */
+	struct agg *b = agg_open(ad, ff(), 900, NULL, 0, 1000);
+	uint64_t hb = 1;
+	int flushes_b = 0;
+	const struct qs_record *p[64];
+	for (int i = 0; i < N;) {
+		size_t n = 1 + (size_t)(rand() % 40);
+		if (n > (size_t)(N - i))
+			n = (size_t)(N - i);
+		for (size_t k = 0; k < n; k++)
+			p[k] = &recs[i + (int)k];
+		const struct qs_record *const *q = p;
+		size_t left = n;
+		while (left) {
+			size_t done;
+			assert_int_equal(agg_add_batch(b, q, left, &done), 0);
+			assert_true(done >= 1 && done <= left);
+			q += done;
+			left -= done;
+			if (agg_full(b)) {
+				agg_emit(b, digest, &hb);
+				agg_clear(b);
+				hb = hb * 31 + (uint64_t)++flushes_b;
+			} else
+				assert_int_equal(left, 0);
+		}
+		i += (int)n;
+	}
+	agg_emit(b, digest, &hb);
+	agg_close(b);
+	assert_true(flushes_a > 5);
+	assert_int_equal(flushes_b, flushes_a);
+	assert_true(ha == hb);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fullflow), cmocka_unit_test(test_keys_kept), cmocka_unit_test(test_full_and_totals),
+		cmocka_unit_test(test_batch_same),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
