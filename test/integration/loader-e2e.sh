@@ -30,7 +30,7 @@ want_rows=$(sed -n 's/^total records=//p' "$T/ff.txt")
 want_oct=$(awk '/^template=/ { for (i = 1; i <= NF; i++) if ($i ~ /^octets=/) { sub("octets=", "", $i); s += $i } } END { printf "%.0f", s }' "$T/ff.txt")
 want_pk=$(awk '/^template=/ { for (i = 1; i <= NF; i++) if ($i ~ /^packets=/) { sub("packets=", "", $i); s += $i } } END { printf "%.0f", s }' "$T/ff.txt")
 loaded() { [ "$(q "SELECT count() FROM qoestor.fullflow" 2>/dev/null)" = "$want_rows" ]; }
-wait_for 120 loaded || { tail -5 "$T/recv.log" "$T/ld.log"; fail "fullflow rows: $(q "SELECT count() FROM qoestor.fullflow"), want $want_rows"; }
+wait_for 120 loaded || { tail -n 5 "$T/recv.log" "$T/ld.log"; fail "fullflow rows: $(q "SELECT count() FROM qoestor.fullflow"), want $want_rows"; }
 expect_eq "$(q "SELECT count(), sum(octets), sum(packets) FROM qoestor.fullflow FORMAT TSV")" \
 	"$(printf '%s\t%s\t%s' "$want_rows" "$want_oct" "$want_pk")" "fullflow totals vs the generator"
 # Per login from the generator's TSV: every schema column in order (computed ones as \N).
@@ -51,7 +51,7 @@ note "clickstream: strings byte for byte"
 kill -HUP "$recvc_pid"
 want_cs=$(sed -n 's/^total records=//p' "$T/cs.txt")
 csloaded() { [ "$(q "SELECT count() FROM qoestor.clickstream" 2>/dev/null)" = "$want_cs" ]; }
-wait_for 120 csloaded || { tail -5 "$T/recvc.log" "$T/ld.log"; fail "clickstream rows"; }
+wait_for 120 csloaded || { tail -n 5 "$T/recvc.log" "$T/ld.log"; fail "clickstream rows"; }
 ccols=$("$QOESTOR_BIN/qoestor-schema" columns clickstream | cut -f1)
 cl=$(echo "$ccols" | grep -nx login | cut -d: -f1)
 ch=$(echo "$ccols" | grep -nx host | cut -d: -f1)
