@@ -38,6 +38,17 @@ struct engine {
 	uint64_t (*rows_written)(chdb_result *);
 	uint64_t (*bytes_written)(chdb_result *);
 	void (*signals_enabled)(bool);
+	chdb_result *(*stream_n)(chdb_connection, const char *, size_t, const char *, size_t);
+	chdb_result *(*stream_params)(chdb_connection, const char *, const char *, const char *const *,
+				      const char *const *, size_t);
+	chdb_result *(*stream_fetch)(chdb_connection, chdb_result *);
+	void (*stream_cancel)(chdb_connection, chdb_result *);
+};
+
+struct engine_stream {
+	struct engine_session *s;
+	chdb_result *r;
+	int done;
 };
 
 struct engine_session {
@@ -66,6 +77,10 @@ static int load_symbols(struct engine *e, char *err, size_t errlen)
 		{"chdb_result_rows_written", (void **)&e->rows_written, true},
 		{"chdb_result_bytes_written", (void **)&e->bytes_written, true},
 		{"chdb_set_signal_handlers_enabled", (void **)&e->signals_enabled, true},
+		{"chdb_stream_query_n", (void **)&e->stream_n, true},
+		{"chdb_stream_query_with_params", (void **)&e->stream_params, true},
+		{"chdb_stream_fetch_result", (void **)&e->stream_fetch, true},
+		{"chdb_stream_cancel_query", (void **)&e->stream_cancel, true},
 	};
 	for (size_t i = 0; i < sizeof syms / sizeof syms[0]; i++) {
 		*syms[i].slot = dlsym(e->dl, syms[i].name);
@@ -135,6 +150,97 @@ void engine_query(struct engine_session *s, const char *sql, size_t len, const c
 		out->rows_written = e->rows_written(r);
 	if (e->bytes_written)
 		out->bytes_written = e->bytes_written(r);
+}
+
+static void fill_error(struct engine_result *out, const struct engine *e, chdb_result *r, const char *msg)
+{
+	out->priv = r;
+	out->owner = e;
+	out->error = msg;
+	out->code = parse_code(msg);
+}
+
+int engine_stream_open(struct engine_session *s, const char *sql, size_t len, const char *format,
+		       const char *const *names, const char *const *values, size_t nparams,
+		       struct engine_stream **out, struct engine_result *err)
+{
+	struct engine *e = s->e;
+	memset(err, 0, sizeof *err);
+	if (!e->stream_n || !e->stream_fetch || (nparams > 0 && !e->stream_params))
+		return 1;
+	chdb_result *r;
+	if (nparams > 0) {
+		char *q = strndup(sql, len);
+		if (!q)
+			return 1;
+		r = e->stream_params(*s->conn, q, format, names, values, nparams);
+		free(q);
+	} else {
+		r = e->stream_n(*s->conn, sql, len, format, strlen(format));
+	}
+	if (!r)
+		return 1;
+	const char *msg = e->error(r);
+	if (msg && *msg) {
+		if (strstr(msg, "Streaming query is not supported")) {
+			e->destroy(r);
+			return 1;
+		}
+		fill_error(err, e, r, msg);
+		return -1;
+	}
+	struct engine_stream *st = calloc(1, sizeof *st);
+	if (!st) {
+		e->destroy(r);
+		return 1;
+	}
+	st->s = s;
+	st->r = r;
+	*out = st;
+	return 0;
+}
+
+int engine_stream_next(struct engine_stream *st, struct engine_result *chunk)
+{
+	struct engine *e = st->s->e;
+	memset(chunk, 0, sizeof *chunk);
+	if (st->done)
+		return 0;
+	chdb_result *c = e->stream_fetch(*st->s->conn, st->r);
+	if (!c) {
+		st->done = 1;
+		chunk->error = "Code: 1001. DB::Exception: libchdb returned no result. (STD_EXCEPTION)";
+		chunk->code = 1001;
+		return -1;
+	}
+	const char *msg = e->error(c);
+	if (msg && *msg) {
+		st->done = 1;
+		fill_error(chunk, e, c, msg);
+		return -1;
+	}
+	size_t n = e->length(c);
+	if (n == 0) {
+		st->done = 1;
+		e->destroy(c);
+		return 0;
+	}
+	chunk->priv = c;
+	chunk->owner = e;
+	chunk->data = e->buffer(c);
+	chunk->len = n;
+	return 1;
+}
+
+void engine_stream_close(struct engine_stream *st)
+{
+	if (!st)
+		return;
+	struct engine *e = st->s->e;
+	if (!st->done && e->stream_cancel)
+		e->stream_cancel(*st->s->conn, st->r);
+	e->destroy(st->r);
+	free(st);
 }
 
 void engine_result_free(struct engine_result *r)

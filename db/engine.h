@@ -57,6 +57,26 @@ void engine_query(struct engine_session *s, const char *sql, size_t len, const c
 
 void engine_result_free(struct engine_result *r);
 
+/* A query whose output is read in chunks as the engine produces it, so a
+ * result of any size passes through bounded memory (SELECT-like statements;
+ * libchdb does not stream DDL or INSERT). */
+struct engine_stream;
+
+/* Start statement sql as a stream on session s (which it then owns until
+ * engine_stream_close). 0: *out is the stream. -1: the statement failed at
+ * once; *err holds the error (free it with engine_result_free). 1: this
+ * statement cannot stream: run it with engine_query instead. */
+int engine_stream_open(struct engine_session *s, const char *sql, size_t len, const char *format,
+		       const char *const *names, const char *const *values, size_t nparams,
+		       struct engine_stream **out, struct engine_result *err);
+
+/* The next chunk: 1 with chunk->data/len (free with engine_result_free), 0 at
+ * the end, -1 on an error in the middle (chunk->error, chunk->code; free it). */
+int engine_stream_next(struct engine_stream *st, struct engine_result *chunk);
+
+/* Cancel if unfinished, free. */
+void engine_stream_close(struct engine_stream *st);
+
 /* ClickHouse error name for a code ("SYNTAX_ERROR"), from the engine itself;
  * NULL when unknown. Valid after engine_open, until engine_close. */
 const char *engine_error_name(const struct engine *e, int code);

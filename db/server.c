@@ -252,6 +252,118 @@ static void out_free(void *cls)
 	free(o);
 }
 
+/* A streamed result: chunks are fetched as libmicrohttpd asks for bytes
+ * (chunked transfer encoding). An error after the first chunk cannot change
+ * the status any more; as ClickHouse does, its message ends the body. */
+struct sout {
+	struct server *srv;
+	struct engine_session *ss;
+	struct engine_stream *st;
+	struct engine_result chunk;
+	size_t off;
+	char *tail;       /* error text to send last, or NULL */
+	size_t tail_len, tail_off;
+	int ended;
+};
+
+static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct sout *o = cls;
+	(void)pos;
+	for (;;) {
+		if (o->chunk.data && o->off < o->chunk.len) {
+			size_t n = o->chunk.len - o->off;
+			if (n > max)
+				n = max;
+			memcpy(buf, o->chunk.data + o->off, n);
+			o->off += n;
+			return (ssize_t)n;
+		}
+		if (o->tail) {
+			if (o->tail_off >= o->tail_len)
+				return MHD_CONTENT_READER_END_OF_STREAM;
+			size_t n = o->tail_len - o->tail_off;
+			if (n > max)
+				n = max;
+			memcpy(buf, o->tail + o->tail_off, n);
+			o->tail_off += n;
+			return (ssize_t)n;
+		}
+		if (o->ended)
+			return MHD_CONTENT_READER_END_OF_STREAM;
+		engine_result_free(&o->chunk);
+		o->off = 0;
+		int r = engine_stream_next(o->st, &o->chunk);
+		if (r == 0) {
+			o->ended = 1;
+		} else if (r < 0) {
+			atomic_fetch_add(&o->srv->errors, 1);
+			log_info("query failed while its result was being sent: %s", o->chunk.error);
+			if (asprintf(&o->tail, "\n%s\n", o->chunk.error) < 0)
+				o->tail = NULL;
+			o->tail_len = o->tail ? strlen(o->tail) : 0;
+			engine_result_free(&o->chunk);
+			o->ended = 1;
+			if (!o->tail)
+				return MHD_CONTENT_READER_END_WITH_ERROR;
+		}
+	}
+}
+
+static void stream_free(void *cls)
+{
+	struct sout *o = cls;
+	engine_result_free(&o->chunk);
+	engine_stream_close(o->st);
+	engine_session_close(o->ss);
+	free(o->tail);
+	free(o);
+}
+
+static void add_result_headers(struct server *s, struct MHD_Response *resp, const char *outfmt, const char *qid)
+{
+	MHD_add_response_header(resp, "Content-Type", content_type_for(outfmt));
+	MHD_add_response_header(resp, "X-ClickHouse-Format", outfmt);
+	MHD_add_response_header(resp, "X-ClickHouse-Query-Id", qid);
+	MHD_add_response_header(resp, "X-ClickHouse-Timezone", "UTC");
+	MHD_add_response_header(resp, "X-ClickHouse-Server-Display-Name", s->display_name);
+}
+
+/* Takes ss and st. The first chunk is fetched before the status is sent, so a
+ * statement that fails at once gets its proper error status. */
+static enum MHD_Result send_stream(struct server *s, struct MHD_Connection *c, struct engine_session *ss,
+				   struct engine_stream *st, const char *outfmt, const char *qid)
+{
+	struct sout *o = calloc(1, sizeof *o);
+	if (!o) {
+		engine_stream_close(st);
+		engine_session_close(ss);
+		return MHD_NO;
+	}
+	o->srv = s;
+	o->ss = ss;
+	o->st = st;
+	int r = engine_stream_next(st, &o->chunk);
+	if (r < 0) {
+		log_debug("query %s failed: %s", qid, o->chunk.error);
+		enum MHD_Result ret = send_error(s, c, o->chunk.code, o->chunk.error, qid);
+		stream_free(o);
+		return ret;
+	}
+	if (r == 0)
+		o->ended = 1;
+	struct MHD_Response *resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 256 * 1024, stream_read, o,
+								      stream_free);
+	if (!resp) {
+		stream_free(o);
+		return MHD_NO;
+	}
+	add_result_headers(s, resp, outfmt, qid);
+	enum MHD_Result ret = MHD_queue_response(c, MHD_HTTP_OK, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
 /* ---- request parameters --------------------------------------------------- */
 
 struct params {
@@ -483,12 +595,23 @@ static enum MHD_Result run_query(struct server *s, struct MHD_Connection *c, str
 	}
 	free(st.p);
 	const char *fmt = p.default_format && *p.default_format ? p.default_format : "TabSeparated";
-	if (!failed)
-		engine_query(ss, sql.p, sql.len, fmt, p.names, p.values, p.nparams, &res);
 	char outfmt[64];
 	if (!sqlscan_output_format(sql.p, sql.len, outfmt, sizeof outfmt))
 		snprintf(outfmt, sizeof outfmt, "%s", fmt);
 	int is_insert = sqlscan_is_insert(sql.p, sql.len);
+	if (!failed && !is_insert) {
+		/* Results of any size: streamed when the engine can stream the statement. */
+		struct engine_stream *stream = NULL;
+		int so = engine_stream_open(ss, sql.p, sql.len, fmt, p.names, p.values, p.nparams, &stream, &res);
+		if (so == 0) {
+			free(sql.p);
+			return send_stream(s, c, ss, stream, outfmt, qid);
+		}
+		if (so < 0)
+			failed = 1;
+	}
+	if (!failed)
+		engine_query(ss, sql.p, sql.len, fmt, p.names, p.values, p.nparams, &res);
 	free(sql.p);
 	if (res.error) {
 		log_debug("query %s failed: %s", qid, res.error);
@@ -518,12 +641,14 @@ static enum MHD_Result run_query(struct server *s, struct MHD_Connection *c, str
 		 (unsigned long long)res.rows_read, (unsigned long long)res.bytes_read,
 		 (unsigned long long)res.rows_written, (unsigned long long)res.bytes_written, res.len,
 		 (unsigned long long)(res.elapsed * 1e9));
-	MHD_add_response_header(resp, "Content-Type", is_insert ? "text/plain; charset=UTF-8" : content_type_for(outfmt));
-	if (!is_insert)
-		MHD_add_response_header(resp, "X-ClickHouse-Format", outfmt);
-	MHD_add_response_header(resp, "X-ClickHouse-Query-Id", qid);
-	MHD_add_response_header(resp, "X-ClickHouse-Timezone", "UTC");
-	MHD_add_response_header(resp, "X-ClickHouse-Server-Display-Name", s->display_name);
+	if (is_insert) {
+		MHD_add_response_header(resp, "Content-Type", "text/plain; charset=UTF-8");
+		MHD_add_response_header(resp, "X-ClickHouse-Query-Id", qid);
+		MHD_add_response_header(resp, "X-ClickHouse-Timezone", "UTC");
+		MHD_add_response_header(resp, "X-ClickHouse-Server-Display-Name", s->display_name);
+	} else {
+		add_result_headers(s, resp, outfmt, qid);
+	}
 	MHD_add_response_header(resp, "X-ClickHouse-Summary", summary);
 	enum MHD_Result ret = MHD_queue_response(c, MHD_HTTP_OK, resp);
 	MHD_destroy_response(resp);

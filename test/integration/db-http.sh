@@ -6,6 +6,20 @@
 . "$(dirname "$0")/../lib.sh"
 
 start_db
+# First, while the process is fresh: its peak RSS shows whether a large result was held.
+note "large results stream through bounded memory; an error mid-stream ends the body with its message"
+hwm() { awk '/^VmHWM/ { print $2 }' "/proc/$db_pid/status"; }
+before=$(hwm)
+bytes=$(curl -sS --fail-with-body "$DB_URL/?query=SELECT%20number,%20toString(number)%20FROM%20numbers(20000000)%20FORMAT%20CSV" | wc -c)
+expect_eq "$bytes" "$(python3 -c 'print(sum(2 * len(str(i)) + 4 for i in range(20000000)))')" "bytes of a 20M-row CSV result"
+grew=$(( ($(hwm) - before) / 1024 ))
+note "peak RSS grew by $grew MiB for a $((bytes / 1048576)) MiB result"
+[ "$grew" -lt 128 ] || fail "peak RSS grew by $grew MiB for a $((bytes / 1048576)) MiB result: the result was not streamed"
+curl -sS -D "$T/shdr" -o "$T/sbody" "$DB_URL/?query=SELECT%20throwIf(number%20%3D%203000000)%20FROM%20numbers(5000000)"
+head -1 "$T/shdr" | grep -q " 200" || fail "mid-stream error: status $(head -1 "$T/shdr")"
+grep -qi "^Transfer-Encoding: chunked" "$T/shdr" || fail "streamed result not chunked: $(cat "$T/shdr")"
+tail -1 "$T/sbody" | grep -q "^Code: 395\. DB::Exception" || fail "mid-stream error not at the end of the body: $(tail -c 300 "$T/sbody")"
+
 note "ping and SELECT 1"
 expect_eq "$(curl -sS "$DB_URL/ping")" "Ok." "/ping"
 expect_eq "$(curl -sS "$DB_URL/")" "Ok." "GET /"
