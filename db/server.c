@@ -405,9 +405,13 @@ static enum MHD_Result param_cb(void *cls, enum MHD_ValueKind kind, const char *
 	} else if (!strcmp(key, "session_id") || !strcmp(key, "session_timeout") ||
 		   !strcmp(key, "session_check") || !strcmp(key, "buffer_size") ||
 		   !strcmp(key, "wait_end_of_query") || !strcmp(key, "quota_key") ||
-		   !strcmp(key, "client_protocol_version") || !strcmp(key, "stacktrace") ||
-		   !strcmp(key, "compress") || !strcmp(key, "decompress")) {
+		   !strcmp(key, "client_protocol_version") || !strcmp(key, "stacktrace")) {
 		/* Accepted and ignored: each request is its own session. */
+	} else if (!strcmp(key, "compress") || !strcmp(key, "decompress")) {
+		if (strcmp(value, "0") != 0)
+			snprintf(p->bad, sizeof p->bad,
+				 "%s=1 (ClickHouse's native block compression) is not supported by qoestor-db: "
+				 "use Content-Encoding gzip or zstd for request bodies", key);
 	} else {
 		if (!strcmp(key, "readonly"))
 			p->readonly = value;

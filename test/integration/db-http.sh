@@ -81,6 +81,10 @@ grep -q "gzip" "$T/err" || fail "corrupt gzip message: $(cat "$T/err")"
 code=$(curl -sS -o "$T/err" -w '%{http_code}' -H 'Content-Encoding: br' --data-binary 'x' "$ins")
 expect_eq "$code" "400" "unsupported Content-Encoding"
 
+code=$(curl -sS -o "$T/err" -w '%{http_code}' "$DB_URL/?compress=1&query=SELECT%201")
+expect_eq "$code" "400" "compress=1 (native compression) is refused, not ignored"
+grep -q "not supported by qoestor-db" "$T/err" || fail "compress=1 message: $(cat "$T/err")"
+
 note "GET is read-only, as in ClickHouse"
 code=$(curl -sS -o "$T/err" -w '%{http_code}' "$DB_URL/?query=CREATE%20TABLE%20t1.x%20(a%20UInt8)%20ENGINE%3DMemory")
 expect_eq "$code" "403" "CREATE by GET"
