@@ -38,6 +38,7 @@ struct entry {
 };
 
 struct family {
+	unsigned width;   /* 32 or 128: address bits; the low 128 - width of s[] are 0 */
 	uint32_t *start4; /* IPv4: range starts */
 	u128 *start6;     /* IPv6: range starts */
 	uint32_t *val;
@@ -193,10 +194,12 @@ static int build_node(struct family *f, const u128 *s, size_t i, size_t *ncap, s
 	unsigned bits;
 	if (nd.hi == nd.lo) { /* a single range: nothing to index */
 		nd.cmp_shift = 128;
-		nd.idx_shift = 0;
+		nd.idx_shift = (uint8_t)(128 - f->width);
 		bits = 0;
 	} else {
-		unsigned cp = clz128(s[nd.lo + 1] ^ s[nd.hi]); /* < 128: distinct starts */
+		unsigned cp = clz128(s[nd.lo + 1] ^ s[nd.hi]); /* < width unless lo + 1 == hi */
+		if (cp > f->width)
+			cp = f->width;
 		nd.cmp_shift = (uint8_t)(128 - cp);
 		nd.prefix = cp == 0 ? 0 : s[nd.lo + 1] >> nd.cmp_shift;
 		bits = ceil_log2(count);
@@ -204,8 +207,8 @@ static int build_node(struct family *f, const u128 *s, size_t i, size_t *ncap, s
 			bits = bits < ROOT_MIN_BITS ? ROOT_MIN_BITS : bits > ROOT_MAX_BITS ? ROOT_MAX_BITS : bits;
 		else
 			bits = bits < 2 ? 2 : bits > CHILD_MAX_BITS ? CHILD_MAX_BITS : bits;
-		if (bits > nd.cmp_shift)
-			bits = nd.cmp_shift;
+		if (bits > nd.cmp_shift - (128u - f->width)) /* no index on always-0 bits */
+			bits = nd.cmp_shift - (128u - f->width);
 		nd.idx_shift = (uint8_t)(nd.cmp_shift - bits);
 	}
 	nd.bits = (uint8_t)bits;
@@ -283,6 +286,7 @@ void dict_lpm_free(struct dict_lpm *l)
 static int build_family(struct family *f, const struct dict_ip *prefixes, size_t n, int v6,
 			struct item *items, struct ranges *r)
 {
+	f->width = v6 ? 128 : 32;
 	size_t k = collect(prefixes, n, v6, items);
 	sweep(items, k, v6 ? ~(u128)0 : (u128)UINT32_MAX, r);
 	f->n = r->n;
@@ -350,11 +354,37 @@ static inline void walk(const struct family *f, u128 a, uint32_t *lo, uint32_t *
 	}
 }
 
+/* walk() for IPv4 in 64-bit arithmetic: every shift of an IPv4 node is >= 96 (the
+ * index never looks at the 96 always-zero bits), so a >> k == a4 >> (k - 96). */
+static inline void walk4(const struct family *f, uint32_t a4, uint32_t *lo, uint32_t *hi)
+{
+	const struct node *nd = f->nodes;
+	uint64_t a = a4;
+	for (;;) {
+		if (nd->cmp_shift < 128) {
+			uint64_t x = a >> (nd->cmp_shift - 96), p = (uint64_t)nd->prefix;
+			if (x != p) {
+				*lo = *hi = x < p ? nd->lo : nd->hi;
+				return;
+			}
+		}
+		uint32_t t = (uint32_t)(a >> (nd->idx_shift - 96)) & (((uint32_t)1 << nd->bits) - 1);
+		const struct entry *e = &f->tab[nd->tab + t];
+		if (e->child) {
+			nd = &f->nodes[e->child];
+			continue;
+		}
+		*lo = e[0].lo;
+		*hi = e[1].lo;
+		return;
+	}
+}
+
 uint32_t dict_lpm_get4(const struct dict_lpm *l, uint32_t addr)
 {
 	const struct family *f = &l->f4;
 	uint32_t lo, hi;
-	walk(f, (u128)addr << 96, &lo, &hi);
+	walk4(f, addr, &lo, &hi);
 	while (lo < hi) {
 		uint32_t mid = lo + (hi - lo + 1) / 2;
 		if (f->start4[mid] <= addr)
