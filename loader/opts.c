@@ -63,6 +63,8 @@ static const struct opt opts[] = {
 	  "rows per INSERT (whole spool blocks; fixed per file once it is claimed)" },
 	{ "format", NULL, K_FORMAT, 0, 0, "rowbinary", OFF(format),
 	  "INSERT body format: rowbinary (least server CPU per row) or csv" },
+	{ "insert-settings", NULL, K_STR, 0, 0, NULL, OFF(insert_settings),
+	  "ClickHouse settings for every INSERT as URL parameters, e.g. optimize_on_insert=0&max_insert_threads=2" },
 	{ "compression", NULL, K_COMPRESS, 0, 0, "zstd", OFF(compress), "INSERT body encoding: none, gzip or zstd" },
 	{ "compression-level", NULL, K_UINT, 1, 19, "1", OFF(compress_level), "zstd or gzip level" },
 	{ "rescan-seconds", NULL, K_UINT, 1, 3600, "10", OFF(rescan_s), "list the spool at least this often (besides file events)" },

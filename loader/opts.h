@@ -47,6 +47,7 @@ struct loader_config {
 	unsigned stream_processes[QS_STREAM_COUNT]; /* IPFIX_<S>_DUMP_INSERT_PROCESSES; 0 = no own limit */
 	unsigned insert_rows;          /* rows per INSERT (262144) */
 	enum loader_format format;     /* rowbinary */
+	const char *insert_settings;   /* extra URL parameters of every INSERT, or NULL */
 	enum loader_compress compress; /* zstd */
 	unsigned compress_level;       /* 1 */
 	unsigned rescan_s;             /* periodic rescan (10) */
