@@ -2,8 +2,11 @@
  *
  * The first input byte picks the dictionary (every layout and column type gets
  * fuzzed); the rest is the file. A successful parse is then walked in full (every
- * value formatted) and, for prefix keys, fed to the longest-prefix match builder, so
- * the accessors and dict_lpm see whatever the parser accepts.
+ * value formatted), encoded as the TabSeparated body of an upload (one line per row,
+ * one tab between columns, whatever the text holds) and, for prefix keys, fed to the
+ * longest-prefix match builder: each prefix's first and last address must find a
+ * prefix at least as long. So the accessors, dict_sql and dict_lpm see whatever the
+ * parser accepts.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -12,6 +15,7 @@
 
 #include "dict/dict_lpm.h"
 #include "dict/dict_parse.h"
+#include "dict/dict_sql.h"
 #include "dict/dict_table.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -33,6 +37,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				total += strlen(dict_data_text(d, r, c, buf));
 		if (total > size * 8 + 64 * rows * def->ncols)
 			abort(); /* values cannot be longer than the file, bar canonical forms */
+		size_t tlen = 0, nl = 0, tabs = 0;
+		char *tsv = dict_sql_tsv(d, &tlen);
+		if (!tsv)
+			abort();
+		for (size_t i = 0; i < tlen; i++) {
+			nl += tsv[i] == '\n';
+			tabs += tsv[i] == '\t';
+		}
+		if (nl != rows || tabs != rows * (def->ncols - 1))
+			abort(); /* an escaping hole would shift columns in ClickHouse */
+		free(tsv);
 		if (def->cols[0].type == DT_CIDR && rows) {
 			struct dict_ip *p = malloc(rows * sizeof *p);
 			struct dict_lpm *l = NULL;
@@ -40,10 +55,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				p[r] = *dict_data_ip(d, r, 0);
 			if (p && dict_lpm_build(p, rows, &l) == 0) {
 				for (size_t r = 0; r < rows; r++)
-					if (!p[r].v6 && dict_lpm_get4(l, (uint32_t)p[r].addr[0] << 24 |
-							  (uint32_t)p[r].addr[1] << 16 |
-							  (uint32_t)p[r].addr[2] << 8 | p[r].addr[3]) == DICT_LPM_NONE)
-						abort(); /* a prefix's own first address must match something */
+					for (int last = 0; last < 2; last++) {
+						struct dict_ip a = p[r];
+						unsigned bits = a.v6 ? 128 : 32;
+						for (unsigned b = a.plen; last && b < bits; b++)
+							a.addr[b / 8] |= (uint8_t)(0x80u >> (b % 8));
+						uint32_t got = a.v6 ? dict_lpm_get6(l, a.addr)
+							: dict_lpm_get4(l, (uint32_t)a.addr[0] << 24 |
+									  (uint32_t)a.addr[1] << 16 |
+									  (uint32_t)a.addr[2] << 8 | a.addr[3]);
+						if (got == DICT_LPM_NONE || got >= rows || p[got].v6 != a.v6 ||
+						    p[got].plen < p[r].plen)
+							abort(); /* the longest match is at least this prefix */
+					}
 				dict_lpm_free(l);
 			}
 			free(p);
