@@ -1,8 +1,8 @@
 /* qoestor-dict: check, describe and load the dictionaries.
  *
  *   qoestor-dict check [--samples] DIR|FILE...   validate without loading; exit 0 if all good
- *   qoestor-dict load DIR [CH OPTIONS]           validate and upload every dictionary once
- *   qoestor-dict watch DIR [CH OPTIONS]          the same, then again on every file change
+ *   qoestor-dict load [DIR] [CH OPTIONS]         validate and upload every dictionary once
+ *   qoestor-dict watch [DIR] [CH OPTIONS]        the same, then again on every file change
  *   qoestor-dict refresh [--config FILE] ...     download the autoloaded dictionaries
  *   qoestor-dict sql [--database DB]             the ClickHouse DDL of every dictionary
  *   qoestor-dict docs                            the column reference (docs/DICTIONARIES.md)
@@ -46,11 +46,11 @@ static void usage(FILE *f)
 		"        FILE: one file; its dictionary is the file name up to the first dot.\n"
 		"        Prints each error as FILE:LINE:COLUMN: message (value 'x').\n"
 		"        Exit 0 when every file is valid, 1 when any is not, 2 on bad usage.\n"
-		"  load DIR [CH OPTIONS]  validate every <name>.txt of DIR and upload each valid\n"
+		"  load [DIR] [CH OPTIONS]  validate every <name>.txt of DIR and upload each valid\n"
 		"        one into ClickHouse (a missing file uploads an empty dictionary; a file\n"
 		"        with errors is skipped and ClickHouse keeps its previous version).\n"
 		"        Exit 0 when all were loaded, 1 when a file has errors, 3 when ClickHouse failed.\n"
-		"  watch DIR [CH OPTIONS] [--debounce MS]  load, then load again each file that\n"
+		"  watch [DIR] [CH OPTIONS] [--debounce MS]  load, then load again each file that\n"
 		"        changes (inotify, debounced, default 300 ms; rescans every 60 s too);\n"
 		"        runs until SIGTERM/SIGINT. Failed uploads are retried every 5 s.\n"
 		"  refresh [--config FILE] [--dir DIR] [--asnum-url URL] [--urlcats-url URL]\n"
@@ -76,6 +76,10 @@ static void usage(FILE *f)
 		"  --database DB          database (default qoestor)\n"
 		"  --user NAME            user (default: the server's default user)\n"
 		"  --password-file FILE   the user's password, first line of FILE\n"
+		"  --config FILE          qoestor.yaml: what the options above and DIR leave unset\n"
+		"                         comes from its loader section (clickhouse, user,\n"
+		"                         password[_file], auth_headers, database) and\n"
+		"                         dictionaries.dir\n"
 		"\n"
 		"Options:\n"
 		"  -h, --help   this text\n"
@@ -235,11 +239,64 @@ struct chopts {
 	const char *user;
 	char password[512];
 	int has_password;
+	int auth_headers;
 	int debounce_ms;
 	const char *dir;
+	struct qs_config *cfg; /* --config: the_config */
 };
 
-/* Parse CH OPTIONS and one DIR; 0, or 2 after printing why. */
+static struct qs_config the_config; /* large: static rather than on the stack */
+
+static int read_password(const char *path, struct chopts *o)
+{
+	FILE *f = fopen(path, "r");
+	if (!f || !fgets(o->password, sizeof o->password, f)) {
+		fprintf(stderr, "qoestor-dict: cannot read the password from %s: %s\n", path,
+			f ? "empty file" : strerror(errno));
+		if (f)
+			fclose(f);
+		return 2;
+	}
+	fclose(f);
+	o->password[strcspn(o->password, "\r\n")] = '\0';
+	o->has_password = 1;
+	return 0;
+}
+
+/* --config FILE: what the command line left unset comes from qoestor.yaml: the
+ * loader's ClickHouse (clickhouse, user, password or password_file, auth_headers,
+ * database) and dictionaries.dir. 0, or 2 after printing why. */
+static int apply_config(const char *path, struct chopts *o, int urls_given, int user_given,
+			int database_given)
+{
+	char err[4096] = "";
+	o->cfg = &the_config;
+	if (qs_config_load(path, o->cfg, err, sizeof err) != 0) {
+		fprintf(stderr, "%s\nqoestor-dict: fix %s (check it with: qoestor-config check %s)\n", err,
+			path, path);
+		return 2;
+	}
+	const struct qs_cfg_loader *l = &o->cfg->loader;
+	if (!urls_given)
+		for (unsigned i = 0; i < l->nclickhouse && o->nurls < CH_MAX_URLS; i++)
+			o->urls[o->nurls++] = l->clickhouse[i];
+	if (!user_given && l->user[0])
+		o->user = l->user;
+	if (!database_given)
+		o->database = l->database;
+	if (!o->has_password && l->password_file[0] && read_password(l->password_file, o) != 0)
+		return 2;
+	if (!o->has_password && l->password[0]) {
+		snprintf(o->password, sizeof o->password, "%s", l->password);
+		o->has_password = 1;
+	}
+	o->auth_headers = l->auth_headers;
+	if (!o->dir)
+		o->dir = o->cfg->dicts.dir;
+	return 0;
+}
+
+/* Parse CH OPTIONS and one DIR (optional with --config); 0, or 2 after printing why. */
 static int parse_chopts(int argc, char **argv, int want_dir, struct chopts *o)
 {
 	static const struct option opts[] = {
@@ -248,6 +305,7 @@ static int parse_chopts(int argc, char **argv, int want_dir, struct chopts *o)
 		{ "user", required_argument, NULL, 'u' },
 		{ "password-file", required_argument, NULL, 'p' },
 		{ "debounce", required_argument, NULL, 'b' },
+		{ "config", required_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -255,9 +313,10 @@ static int parse_chopts(int argc, char **argv, int want_dir, struct chopts *o)
 	o->database = "qoestor";
 	o->debounce_ms = 300;
 	optind = 1;
-	int c;
+	int c, database_given = 0;
+	const char *config = NULL;
+	char *end;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		FILE *f;
 		switch (c) {
 		case 'c':
 			if (o->nurls == CH_MAX_URLS) {
@@ -266,36 +325,36 @@ static int parse_chopts(int argc, char **argv, int want_dir, struct chopts *o)
 			}
 			o->urls[o->nurls++] = optarg;
 			break;
-		case 'D': o->database = optarg; break;
+		case 'D': o->database = optarg; database_given = 1; break;
 		case 'u': o->user = optarg; break;
-		case 'b': o->debounce_ms = atoi(optarg); break;
-		case 'p':
-			f = fopen(optarg, "r");
-			if (!f || !fgets(o->password, sizeof o->password, f)) {
-				fprintf(stderr, "qoestor-dict: cannot read the password from %s: %s\n", optarg,
-					f ? "empty file" : strerror(errno));
-				if (f)
-					fclose(f);
+		case 'C': config = optarg; break;
+		case 'b':
+			o->debounce_ms = (int)strtol(optarg, &end, 10);
+			if (end == optarg || *end || o->debounce_ms < 0 || o->debounce_ms > 60000) {
+				fprintf(stderr, "qoestor-dict: --debounce wants milliseconds 0..60000, not '%s'\n", optarg);
 				return 2;
 			}
-			fclose(f);
-			o->password[strcspn(o->password, "\r\n")] = '\0';
-			o->has_password = 1;
+			break;
+		case 'p':
+			if (read_password(optarg, o) != 0)
+				return 2;
 			break;
 		case 'h': usage(stdout); exit(0);
 		default: usage(stderr); return 2;
 		}
 	}
+	if (want_dir && optind + 1 == argc)
+		o->dir = argv[optind++];
+	if (config && apply_config(config, o, o->nurls > 0, o->user != NULL, database_given) != 0)
+		return 2;
 	if (!o->nurls)
 		o->urls[o->nurls++] = "http://127.0.0.1:8123";
-	if (want_dir) {
-		if (optind + 1 != argc) {
-			fprintf(stderr, "qoestor-dict: name one dictionaries directory (see --help)\n");
-			return 2;
-		}
-		o->dir = argv[optind];
-	} else if (optind != argc) {
+	if (optind != argc) {
 		fprintf(stderr, "qoestor-dict: unexpected argument '%s' (see --help)\n", argv[optind]);
+		return 2;
+	}
+	if (want_dir && !o->dir) {
+		fprintf(stderr, "qoestor-dict: name one dictionaries directory, or --config (see --help)\n");
 		return 2;
 	}
 	return 0;
@@ -305,7 +364,8 @@ static struct ch_client *open_client(const struct chopts *o)
 {
 	struct ch_config cfg = { .urls = o->urls, .nurls = o->nurls, .user = o->user,
 				 .password = o->has_password ? o->password : NULL,
-				 .auth = CH_AUTH_BASIC, .timeout_ms = 600000 };
+				 .auth = o->auth_headers ? CH_AUTH_HEADERS : CH_AUTH_BASIC,
+				 .timeout_ms = 600000 };
 	char err[256];
 	if (ch_global_init() != 0) {
 		fprintf(stderr, "qoestor-dict: libcurl failed to initialise\n");
@@ -444,11 +504,10 @@ static int cmd_refresh(int argc, char **argv)
 	struct qs_config *cfg = NULL;
 	if (config) {
 		char err[4096] = "";
-		cfg = malloc(sizeof *cfg);
-		if (!cfg || qs_config_load(config, cfg, err, sizeof err) != 0) {
-			log_err("%s", cfg ? err : "out of memory");
+		cfg = &the_config;
+		if (qs_config_load(config, cfg, err, sizeof err) != 0) {
+			log_err("%s", err);
 			log_err("fix %s (check it with: qoestor-config check %s)", config, config);
-			free(cfg);
 			return 2;
 		}
 		const struct qs_cfg_dicts *cd = &cfg->dicts;
@@ -466,12 +525,10 @@ static int cmd_refresh(int argc, char **argv)
 	}
 	if (!dir) {
 		log_err("refresh: name the dictionaries folder with --dir DIR or --config FILE");
-		free(cfg);
 		return 2;
 	}
 	if (ch_global_init() != 0) {
 		log_err("refresh: libcurl failed to initialise");
-		free(cfg);
 		return 2;
 	}
 	int failed = 0, any = 0;
@@ -499,7 +556,6 @@ static int cmd_refresh(int argc, char **argv)
 	if (!any)
 		log_notice("refresh: no dictionary has autoload on and a URL%s; nothing to do",
 			   config ? " in the config" : " (see --help)");
-	free(cfg);
 	return failed ? 1 : 0;
 }
 

@@ -4,7 +4,7 @@
 # (subscribers_dic as IP_TRIE over a String column, asnum_dic with a column less and no
 # structure token), uploads the samples with the current qoestor-dict, and checks the
 # new layouts and types, the answers, `select *`, that no _new object is left, and that a
-# second upload recreates nothing.
+# second upload (`load --config qoestor.yaml`) recreates nothing.
 . "$(dirname "$0")/../lib.sh"
 
 D="$QOESTOR_BIN/qoestor-dict"
@@ -47,8 +47,9 @@ expect_eq "$(q "SELECT dictGetString('qoestor.asnum_dic', 'name', toUInt32(15169
 expect_eq "$(q "SELECT count() FROM system.tables WHERE database = 'qoestor' AND name LIKE '%\\_new'")" 0 "no _new objects left"
 expect_eq "$(q "SELECT count() FROM system.dictionaries WHERE database = 'qoestor' AND status = 'LOADED'")" 12 "all loaded"
 
-note "a second upload changes nothing more"
-"$D" load "$T/dicts" --clickhouse "$DB_URL" >"$T/load2.log" 2>&1 || fail "second load: $(cat "$T/load2.log")"
+note "a second upload changes nothing more (this time configured by qoestor.yaml)"
+printf 'loader:\n  clickhouse: [%s]\n  database: qoestor\ndictionaries:\n  dir: %s\n' "$DB_URL" "$T/dicts" >"$T/qoestor.yaml"
+"$D" load --config "$T/qoestor.yaml" >"$T/load2.log" 2>&1 || fail "second load: $(cat "$T/load2.log")"
 expect_eq "$(grep -c 'entries are live' "$T/load2.log")" 12 "every dictionary uploaded again"
 ! grep -q "(re)created" "$T/load2.log" || fail "recreated again: $(grep '(re)created' "$T/load2.log")"
 expect_eq "$(login 10.64.66.100)" login100 "still answers"
