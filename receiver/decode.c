@@ -27,6 +27,7 @@
 
 #include "log.h"
 #include "receiver/copyplan.h"
+#include "receiver/netflow.h"
 
 /* Exported by libfixbuf 2.4 but declared only in its private.h: forget the
  * position in an abandoned message (fBufSetBuffer alone keeps the set state). */
@@ -60,6 +61,8 @@ struct decode_session {
 	size_t ndoms, capdoms;
 	size_t cur;            /* index of the domain of the message being decoded */
 	uint16_t tmpl_tid;     /* the template being compiled (for log lines) */
+	unsigned accept;       /* DECODE_NETFLOW* */
+	struct nf_templates *nf;
 	uint32_t skipped_sets; /* in the message being decoded */
 	struct log_ratelimit rl;
 	struct qs_record r;
@@ -203,6 +206,7 @@ void decode_session_close(struct decode_session *s)
 	if (!s)
 		return;
 	fBufFree(s->fb); /* frees the session, its templates and their contexts */
+	nf_templates_free(s->nf);
 	free(s->doms);
 	free(s->dx);
 	free(s);
@@ -212,6 +216,13 @@ const struct decode_domain *decode_session_domains(const struct decode_session *
 {
 	*n = s->ndoms;
 	return s->doms;
+}
+
+void decode_session_accept(struct decode_session *s, unsigned formats)
+{
+	s->accept = formats;
+	if ((formats & (DECODE_NETFLOW9 | DECODE_NETFLOW5)) && !s->nf)
+		s->nf = nf_templates_new();
 }
 
 const char *decode_session_peer(const struct decode_session *s)
@@ -297,9 +308,69 @@ static int feed_templates(struct decode_session *s, const uint8_t *msg, const ui
 	return rc;
 }
 
+/* Compare a header's sequence number with the one expected; count the gap. */
+static void seq_check(struct decode_session *s, uint32_t seq, uint32_t domain, const char *unit)
+{
+	struct decode_counters *cn = &s->doms[s->cur].c;
+	struct dom_extra *dx = &s->dx[s->cur];
+	if (!dx->have_seq)
+		return;
+	int32_t diff = (int32_t)(seq - dx->next_seq);
+	if (diff <= 0)
+		return;
+	if (dx->skipped_last) {
+		cn->unknown_template_records += (uint64_t)diff;
+		return;
+	}
+	cn->seq_gaps += (uint64_t)diff;
+	log_ratelimited(&s->rl, LOG_NOTICE, "%s domain %u: sequence gap: expected %u, got %u "
+	                "(%d %s lost before reaching us)", s->peer, domain, dx->next_seq, seq, diff, unit);
+}
+
+/* A NetFlow v9 or v5 packet (version already read). */
+static enum decode_result decode_netflow(struct decode_session *s, const uint8_t *msg, size_t len,
+                                         decode_emit_fn emit, void *ctx, struct decode_cursor *cur)
+{
+	unsigned v = rd16(msg);
+	uint32_t domain = 0, seq = 0;
+	const char *why = NULL;
+	if (nf_header(msg, len, &domain, &seq, &why) < 0) {
+		if (!cur->started) {
+			s->cur = s->ndoms ? 0 : domain_index(s, 0);
+			s->doms[s->cur].c.malformed_messages++;
+			cur->started = 1;
+		}
+		log_ratelimited(&s->rl, LOG_WARN, "%s: %s (%zu bytes)", s->peer, why, len);
+		return DECODE_MALFORMED;
+	}
+	s->cur = domain_index(s, domain);
+	struct decode_counters *cn = &s->doms[s->cur].c;
+	if (!cur->started) {
+		cur->started = 1;
+		cn->messages++;
+		cn->bytes += len;
+		seq_check(s, seq, domain, v == 9 ? "packets" : "records");
+	}
+	struct nf_call call = { .def = s->def, .peer = s->peer, .rl = &s->rl, .r = &s->r, .c = cn,
+		                .emit = emit, .emit_ctx = ctx, .cur = cur };
+	uint32_t n = 0;
+	enum decode_result res = v == 9 ? nf_v9(s->nf, msg, len, domain, &call, &n) : nf_v5(s->nf, msg, len, &call, &n);
+	if (res == DECODE_OK) {
+		struct dom_extra *dx = &s->dx[s->cur];
+		dx->next_seq = seq + (v == 9 ? 1 : n);
+		dx->have_seq = 1;
+		dx->skipped_last = 0;
+		memset(cur, 0, sizeof *cur);
+	}
+	return res;
+}
+
 enum decode_result decode_message(struct decode_session *s, const uint8_t *msg, size_t len,
                                   decode_emit_fn emit, void *ctx, struct decode_cursor *cur)
 {
+	if (len >= 2 && ((rd16(msg) == 9 && (s->accept & DECODE_NETFLOW9)) ||
+	                 (rd16(msg) == 5 && (s->accept & DECODE_NETFLOW5))))
+		return decode_netflow(s, msg, len, emit, ctx, cur);
 	if (len < 16 || len > DEC_MAX_MSG || rd16(msg) != 10 || rd16(msg + 2) != len) {
 		/* No domain to charge: charge the first (or a new domain 0). */
 		if (!cur->started) {
@@ -307,8 +378,13 @@ enum decode_result decode_message(struct decode_session *s, const uint8_t *msg, 
 			s->doms[s->cur].c.malformed_messages++;
 			cur->started = 1;
 		}
-		log_ratelimited(&s->rl, LOG_WARN, "%s: not an IPFIX message (version 0x%04x, length %zu, header says %u)",
-		                s->peer, len >= 2 ? rd16(msg) : 0, len, len >= 4 ? rd16(msg + 2) : 0);
+		unsigned v = len >= 2 ? rd16(msg) : 0;
+		if (v == 9 || v == 5)
+			log_ratelimited(&s->rl, LOG_WARN, "%s: NetFlow v%u packet, not IPFIX: start the receiver with "
+			                "--accept netflow%u (UDP) or set the exporter to IPFIX", s->peer, v, v);
+		else
+			log_ratelimited(&s->rl, LOG_WARN, "%s: not an IPFIX message (version 0x%04x, length %zu, "
+			                "header says %u)", s->peer, v, len, len >= 4 ? rd16(msg + 2) : 0);
 		return DECODE_MALFORMED;
 	}
 	uint32_t seq = rd32(msg + 8), domain = rd32(msg + 12);
@@ -322,19 +398,7 @@ enum decode_result decode_message(struct decode_session *s, const uint8_t *msg, 
 		cur->set_off = 16;
 		cn->messages++;
 		cn->bytes += len;
-		if (dx->have_seq) {
-			int32_t diff = (int32_t)(seq - dx->next_seq);
-			if (diff > 0) {
-				if (dx->skipped_last)
-					cn->unknown_template_records += (uint64_t)diff;
-				else {
-					cn->seq_gaps += (uint64_t)diff;
-					log_ratelimited(&s->rl, LOG_NOTICE, "%s domain %u: sequence gap: expected %u, got %u "
-					                "(%d records lost before reaching us)", s->peer, domain,
-					                dx->next_seq, seq, diff);
-				}
-			}
-		}
+		seq_check(s, seq, domain, "records");
 		const char *bad = check_sets(msg, len);
 		if (bad) {
 			cn->malformed_messages++;

@@ -92,14 +92,26 @@ struct decode_cursor {
 };
 
 /* Decode one IPFIX message of exactly len bytes (the header's length must
- * equal len; use frame_ipfix() to cut a stream). The bytes are not modified
- * and not kept after the call. */
+ * equal len; use frame_ipfix() to cut a stream), or one NetFlow v9/v5 packet
+ * (a whole UDP datagram) when accepted. The bytes are not modified and not
+ * kept after the call. */
 enum decode_result decode_message(struct decode_session *s, const uint8_t *msg, size_t len,
                                   decode_emit_fn emit, void *ctx, struct decode_cursor *cur);
 
 /* The per-domain counters of this session, in order of first appearance;
  * *n gets their number. Valid until the next decode_message or close. */
 const struct decode_domain *decode_session_domains(const struct decode_session *s, size_t *n);
+
+/* Formats a session decodes (decode_session_accept); IPFIX always. */
+#define DECODE_NETFLOW9 0x2u   /* NetFlow v9 (RFC 3954), one packet per call (UDP) */
+#define DECODE_NETFLOW5 0x4u   /* NetFlow v5, one packet per call (UDP) */
+
+/* Also decode NetFlow v9 and/or v5 packets handed to decode_message (the
+ * DECODE_NETFLOW* bits); otherwise they are DECODE_MALFORMED with a log line
+ * that names the option to set. Their counters go to the domain of the v9
+ * source id / the v5 engine (type << 8 | id); for v9, seq_gaps counts lost
+ * packets (v9 numbers packets, not records). */
+void decode_session_accept(struct decode_session *s, unsigned formats);
 
 /* The peer name given at open. */
 const char *decode_session_peer(const struct decode_session *s);

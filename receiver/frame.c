@@ -14,7 +14,8 @@ enum frame_result frame_ipfix(const uint8_t *p, size_t avail, size_t *msglen, ch
 			if (version == 5 || version == 9)
 				snprintf(why, whylen, "Illegal IPFIX Message Version 0x%04x: this is NetFlow v%u, "
 				         "not IPFIX; on the DPI set netflow_full_collector_type=2 (IPFIX over TCP) "
-				         "or 1 (IPFIX over UDP) for this port", version, version);
+				         "or 1 (IPFIX over UDP) for this port, or receive it over UDP with "
+				         "--accept netflow%u", version, version, version);
 			else
 				snprintf(why, whylen, "Illegal IPFIX Message Version 0x%04x: the peer does not "
 				         "speak IPFIX (wrong port or protocol?)", version);

@@ -230,6 +230,7 @@ static void sess_init(struct recv *r, struct sess *s, const char *peer)
 	s->r = r;
 	snprintf(s->peer, sizeof s->peer, "%s", peer);
 	s->ds = decode_session_open(r->model, r->o.def, peer);
+	decode_session_accept(s->ds, r->o.accept);
 	s->next = r->sessions;
 	if (r->sessions)
 		r->sessions->prev = s;
@@ -399,6 +400,12 @@ static void udp_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *b, const struct
 	const uint8_t *p = (const uint8_t *)b->base;
 	size_t off = 0, mlen, len = (size_t)nread;
 	char why[300];
+	unsigned version = len >= 2 ? (unsigned)(p[0] << 8 | p[1]) : 0;
+	if ((version == 9 && (r->o.accept & DECODE_NETFLOW9)) || (version == 5 && (r->o.accept & DECODE_NETFLOW5))) {
+		struct decode_cursor c = { 0 };
+		decode_message(s->ds, p, len, emit_udp, s, &c); /* one NetFlow packet per datagram */
+		return;
+	}
 	while (off < len) {
 		enum frame_result fr = frame_ipfix(p + off, len - off, &mlen, why, sizeof why);
 		if (fr != FRAME_OK) {

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "receiver/decode.h"
+
 enum opt_type { O_STREAM, O_UINT, O_INT, O_STR, O_INSTANCE, O_FLAG };
 
 struct opt {
@@ -37,6 +39,9 @@ static const struct opt opts[] = {
 	  "UDP: socket receive buffer in MiB (the kernel caps it at net.core.rmem_max)" },
 	{ "ie-file", O_STR, OFF(ie_file), sizeof(((struct recv_opts *)0)->ie_file), 0, 0,
 	  "dictionaries/vasexperts-ie.xml", "the vendor's information elements (IANA registry XML)" },
+	{ "accept", O_STR, OFF(accept_s), sizeof(((struct recv_opts *)0)->accept_s), 0, 0, "ipfix",
+	  "formats decoded, comma-separated: ipfix, netflow9, netflow5 (NetFlow over UDP only; "
+	  "the DPI's netflow_full_collector_type=0 exports v5)" },
 	{ "zstd-level", O_INT, OFF(zstd_level), 0, -50, 9, "-3",
 	  "spool compression level: negative levels are zstd's fast modes (less CPU, bigger files)" },
 	{ "log-level", O_INT, OFF(log_level), 0, 3, 7, "6", "3 errors ... 6 info (default) ... 7 debug" },
@@ -167,6 +172,18 @@ int recv_opts_parse(struct recv_opts *o, int argc, char **argv, char *err, size_
 		o->rotate_s = click ? 720 : 600;
 	if (!have_delay)
 		o->delay_s = click ? 400 : 0;
+	char acc[sizeof o->accept_s];
+	snprintf(acc, sizeof acc, "%s", o->accept_s);
+	for (char *save = NULL, *t = strtok_r(acc, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		if (!strcmp(t, "netflow9"))
+			o->accept |= DECODE_NETFLOW9;
+		else if (!strcmp(t, "netflow5"))
+			o->accept |= DECODE_NETFLOW5;
+		else if (strcmp(t, "ipfix")) {
+			snprintf(err, errlen, "--accept: unknown format '%s' (ipfix, netflow9, netflow5)", t);
+			return -1;
+		}
+	}
 	if (!o->instance[0])
 		snprintf(o->instance, sizeof o->instance, "%s-%u", o->def->name, o->dpi);
 	if (!o->listen[0])

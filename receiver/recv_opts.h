@@ -26,6 +26,8 @@ struct recv_opts {
 	unsigned delay_s;
 	unsigned udp_timeout_s;          /* forget a silent UDP exporter (and its templates) */
 	unsigned udp_rcvbuf_mb;
+	char accept_s[64];               /* --accept as given */
+	unsigned accept;                 /* DECODE_NETFLOW* bits parsed from it */
 	int zstd_level;                  /* spool compression (negative: zstd fast modes) */
 	int log_level;                   /* 3..7 */
 	int help;
