@@ -16,6 +16,10 @@
  * dropped and counted. Spool writes may block the loop on disk I/O, which
  * also slows every TCP reader: that is the intended backpressure.
  *
+ * Durability: every second the rows held in the spool's memory block are
+ * written to its temporary file, so kill -9 loses at most about a second of
+ * rows; the next start salvages the temporary file (spool.h).
+ *
  * Counters per exporter (peer address and observation domain) are logged at
  * every rotation and stored in the file's trailer, for that file's period.
  */
@@ -430,6 +434,14 @@ static void on_tick(uv_timer_t *t)
 	if (now >= r->next_rotate) {
 		rotate(r, "period");
 		r->next_rotate = (now / r->o.rotate_s + 1) * r->o.rotate_s;
+	}
+	/* Rows still in the spool's memory block go to its temporary file every
+	 * second, so a crash (kill -9, power aside) loses at most a second. */
+	struct spool_writer_stats st;
+	spool_writer_stats(r->w, &st);
+	if (st.rows_pending) {
+		if (spool_writer_flush(r->w) == 0)
+			log_debug("spool: %" PRIu64 " rows written to the temporary file (flush)", st.rows_pending);
 	}
 	/* TCP sessions paused by the spool: try again */
 	for (struct sess *s = r->sessions, *nx; s; s = nx) {

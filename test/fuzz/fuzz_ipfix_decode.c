@@ -1,11 +1,15 @@
 /* fuzz_ipfix_decode.c: libFuzzer target for the receiver's decode path.
  *
- * The input is what a TCP peer would send: a byte stream cut into messages by
- * frame_ipfix() and handed to decode_message(), exactly as qoestor-recv does;
- * a framing error ends the stream (the daemon closes the connection). The
- * first byte picks the stream whose schema maps the elements (fullflow,
- * clickstream, natflow, gtpflow, dnsflow), so the vendor elements of every
- * stream are exercised. Every 7th record pauses, to drive the resume path.
+ * The first byte picks the stream whose schema maps the elements (fullflow,
+ * clickstream, natflow, gtpflow, dnsflow: its value modulo 5), so the vendor
+ * elements of every stream are exercised, and the transport (bit 7):
+ *   - clear: what a TCP peer would send: a byte stream cut into messages by
+ *     frame_ipfix() and handed to decode_message(), exactly as qoestor-recv
+ *     does; a framing error ends the stream (the daemon closes the connection);
+ *   - set: UDP datagrams, each preceded by a 2-byte big-endian length, to a
+ *     session that also accepts NetFlow v9 and v5 (a v9/v5 datagram is one
+ *     call; an IPFIX datagram is framed as qoestor-recv's UDP path does).
+ * Every 7th record pauses, to drive the resume path.
  * Run from the top of the tree (it reads dictionaries/vasexperts-ie.xml).
  */
 #include <stddef.h>
@@ -54,10 +58,41 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (size < 1)
 		return 0;
-	const struct qs_stream_def *def = qs_stream_def((enum qs_stream)(data[0] % QS_STREAM_COUNT));
+	const struct qs_stream_def *def = qs_stream_def((enum qs_stream)((data[0] & 0x7f) % QS_STREAM_COUNT));
+	int udp = data[0] & 0x80;
 	data++;
 	size--;
 	struct decode_session *s = decode_session_open(model, def, "fuzz");
+	if (udp) {
+		decode_session_accept(s, DECODE_NETFLOW9 | DECODE_NETFLOW5);
+		size_t off = 0;
+		while (size - off >= 2) {
+			size_t dl = (size_t)data[off] << 8 | data[off + 1];
+			off += 2;
+			if (dl > size - off)
+				dl = size - off;
+			const uint8_t *d = data + off;
+			off += dl;
+			unsigned v = dl >= 2 ? (unsigned)(d[0] << 8 | d[1]) : 0;
+			if (v == 9 || v == 5) {
+				struct decode_cursor cur = { 0 };
+				int guard = 0;
+				while (decode_message(s, d, dl, emit, NULL, &cur) == DECODE_PAUSED && guard++ < 100000)
+					;
+				continue;
+			}
+			size_t mo = 0, ml;
+			while (frame_ipfix(d + mo, dl - mo, &ml, NULL, 0) == FRAME_OK) {
+				struct decode_cursor cur = { 0 };
+				int guard = 0;
+				while (decode_message(s, d + mo, ml, emit, NULL, &cur) == DECODE_PAUSED && guard++ < 100000)
+					;
+				mo += ml;
+			}
+		}
+		decode_session_close(s);
+		return 0;
+	}
 	size_t off = 0, len;
 	while (frame_ipfix(data + off, size - off, &len, NULL, 0) == FRAME_OK) {
 		struct decode_cursor cur = { 0 };

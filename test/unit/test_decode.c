@@ -5,7 +5,8 @@
  * templates side by side, one element carrying IPv4 or IPv6 by length, varlen
  * at 0/254/255/max, unknown elements, template redefinition and withdrawal,
  * two observation domains, sequence gaps, unknown templates, options records,
- * truncated sets, lying lengths, varlen overruns, pause and resume.
+ * truncated sets, lying lengths, varlen overruns, pause and resume; NetFlow
+ * v9 (uptime times, vendor types, packet gaps) and v5 when accepted.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -615,6 +616,102 @@ static void test_bad_element_lengths(void **state)
 	assert_int_equal(w->u[C_TS], 1700000000u);
 }
 
+/* NetFlow v9: refused unless accepted; template with uptime times and a
+ * vendor type; times become epoch ms; a packet gap is counted in packets. */
+static void test_netflow_v9(void **state)
+{
+	struct fixture *f = *state;
+	struct ipfix_builder *b = &f->b;
+	b->len = 0;
+	ib_u16(b, 9);
+	ib_u16(b, 3);
+	ib_u32(b, 100000);            /* sysUptime ms */
+	ib_u32(b, 1700000000u);       /* unix_secs */
+	ib_u32(b, 7);                 /* packet sequence */
+	ib_u32(b, 42);                /* source id */
+	ib_set(b, 0);
+	ib_u16(b, 256);
+	ib_u16(b, 4);
+	ib_u16(b, 8); ib_u16(b, 4);
+	ib_u16(b, 1); ib_u16(b, 4);
+	ib_u16(b, 22); ib_u16(b, 4);
+	ib_u16(b, 0x8001); ib_u16(b, 2);
+	ib_set_end(b);
+	ib_set(b, 256);
+	ib_u32(b, 0x0a000001); ib_u32(b, 1234); ib_u32(b, 99000); ib_u16(b, 7);
+	ib_u32(b, 0x0a000002); ib_u32(b, 99); ib_u32(b, 100000); ib_u16(b, 7);
+	ib_u16(b, 0); /* padding */
+	ib_set_end(b);
+	size_t len = b->len;
+	struct decode_cursor cur = { 0 };
+	assert_int_equal(decode_message(f->s, b->buf, len, catch_row, &f->c, &cur), DECODE_MALFORMED);
+	assert_int_equal(f->c.n, 0);
+	decode_session_accept(f->s, DECODE_NETFLOW9);
+	memset(&cur, 0, sizeof cur);
+	assert_int_equal(decode_message(f->s, b->buf, len, catch_row, &f->c, &cur), DECODE_OK);
+	assert_int_equal(f->c.n, 2);
+	assert_int_equal(f->c.rows[0].domain, 42);
+	assert_int_equal(f->c.rows[0].u[C_SRC4], 0x0a000001);
+	assert_int_equal(f->c.rows[0].u[C_OCT], 1234);
+	assert_int_equal(f->c.rows[0].u[C_START], 1699999999000ull);
+	assert_int_equal(f->c.rows[1].u[C_START], 1700000000000ull);
+	assert_false(has(&f->c.rows[0], C_PKT));
+	/* the next packet skips sequence 8: one packet lost */
+	b->buf[15] = 9;
+	memset(&cur, 0, sizeof cur);
+	assert_int_equal(decode_message(f->s, b->buf, len, catch_row, &f->c, &cur), DECODE_OK);
+	const struct decode_counters *c = counters(f, 42);
+	assert_int_equal(c->records, 4);
+	assert_int_equal(c->templates, 2);
+	assert_int_equal(c->seq_gaps, 1);
+}
+
+/* NetFlow v5: fixed records, uptime times with nanoseconds, engine as domain. */
+static void test_netflow_v5(void **state)
+{
+	struct fixture *f = *state;
+	struct ipfix_builder *b = &f->b;
+	decode_session_accept(f->s, DECODE_NETFLOW5);
+	b->len = 0;
+	ib_u16(b, 5);
+	ib_u16(b, 2);
+	ib_u32(b, 50000);
+	ib_u32(b, 1700000000u);
+	ib_u32(b, 500000000u);
+	ib_u32(b, 100);
+	ib_u8(b, 1);
+	ib_u8(b, 2);
+	ib_u16(b, 0);
+	for (unsigned i = 0; i < 2; i++) {
+		ib_u32(b, 0xc0a80001 + i); ib_u32(b, 0x08080808); ib_u32(b, 0);
+		ib_u16(b, 1); ib_u16(b, 2);
+		ib_u32(b, 10 + i); ib_u32(b, 1000 + i);
+		ib_u32(b, 40000); ib_u32(b, 49000);
+		ib_u16(b, 5000 + (uint16_t)i); ib_u16(b, 53);
+		ib_u8(b, 0); ib_u8(b, 0x12); ib_u8(b, 17); ib_u8(b, 0);
+		ib_u16(b, 0); ib_u16(b, 0); ib_u8(b, 24); ib_u8(b, 24); ib_u16(b, 0);
+	}
+	size_t len = b->len;
+	struct decode_cursor cur = { 0 };
+	assert_int_equal(decode_message(f->s, b->buf, len, catch_row, &f->c, &cur), DECODE_OK);
+	assert_int_equal(f->c.n, 2);
+	assert_int_equal(f->c.rows[1].domain, 258);
+	assert_int_equal(f->c.rows[1].u[C_SRC4], 0xc0a80002);
+	assert_int_equal(f->c.rows[1].u[C_OCT], 1001);
+	assert_int_equal(f->c.rows[1].u[C_PKT], 11);
+	assert_int_equal(f->c.rows[1].u[C_PROTO], 17);
+	assert_int_equal(f->c.rows[1].u[C_SPORT], 5001);
+	assert_int_equal(f->c.rows[0].u[C_START], 1700000000500ull - 10000);
+	/* a length that does not match the count */
+	memset(&cur, 0, sizeof cur);
+	assert_int_equal(decode_message(f->s, b->buf, len - 1, catch_row, &f->c, &cur), DECODE_MALFORMED);
+	/* v5 sequence counts flows: 102 is next; 110 means 8 lost */
+	b->buf[19] = 110;
+	memset(&cur, 0, sizeof cur);
+	assert_int_equal(decode_message(f->s, b->buf, len, catch_row, &f->c, &cur), DECODE_OK);
+	assert_int_equal(counters(f, 258)->seq_gaps, 8);
+}
+
 int main(void)
 {
 	log_init("test_decode", LOG_WARN);
@@ -633,6 +730,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_absurd_template, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pause_resume, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_element_lengths, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_netflow_v9, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_netflow_v5, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
