@@ -334,6 +334,12 @@ int config_apply(const struct qs_config *c, const struct apply_opts *o)
 	else
 		act(&p, "", "restart", NULL, "qoestor-loader.service");
 
+	/* The dictionaries into ClickHouse: always on, it uploads at start. */
+	if (why || !active("qoestor-dict-watch.service"))
+		act(&p, "", "enable", "--now", "qoestor-dict-watch.service");
+	else
+		act(&p, "", "restart", NULL, "qoestor-dict-watch.service");
+
 	/* Dictionary refresh timer: on when an autoload switch has a URL. */
 	const struct qs_cfg_dicts *d = &c->dicts;
 	int refresh = (d->urlcats_autoload && (d->urlcats_url[0] || d->urlcats_host_url[0])) ||
@@ -442,8 +448,9 @@ int config_status(const struct qs_config *c)
 			printf("%-36s %-8s %-26s %-10s %s\n", unit, state, addr,
 			       listening(r->port, r->transport == QS_CFG_UDP) ? "yes" : "NO", sp);
 		}
-	static const char *others[] = { "qoestor-loader", "qoestor-db", "qoestor-dict-refresh.timer" };
-	for (size_t i = 0; i < 3; i++) {
+	static const char *others[] = { "qoestor-loader", "qoestor-db", "qoestor-dict-watch",
+					"qoestor-dict-refresh.timer" };
+	for (size_t i = 0; i < sizeof others / sizeof others[0]; i++) {
 		char state[32] = "-", addr[96] = "", lis[8] = "";
 		if (!why) {
 			char full[128], out[64];

@@ -61,6 +61,9 @@ start)
 		d="$run/dictionaries/$(basename "$f" .sample.txt).txt"
 		[ -f "$d" ] || : >"$d" # empty dictionaries: valid, "no entries"
 	done
+	if [ -x "$bin/qoestor-dict" ]; then
+		start_one qoestor-dict-watch "$bin/qoestor-dict" watch "$run/dictionaries" --clickhouse "$url"
+	fi
 	if "$bin/qoestor-loader" --help 2>/dev/null | grep -q -- '--spool'; then
 		start_one qoestor-loader "$bin/qoestor-loader" --clickhouse "$url" --spool "$run/spool" \
 			--dictionaries "$run/dictionaries"

@@ -16,7 +16,7 @@ INST_DATADIR := $(PREFIX)/share/qoestor
 INST_DOCDIR := $(PREFIX)/share/doc/qoestor
 INST_LIBDIR := $(PREFIX)/lib/qoestor
 UNIT_FILES := qoestor-recv@.service qoestor-loader.service qoestor-db.service \
-	qoestor-dict-refresh.service qoestor-dict-refresh.timer qoestor.target
+	qoestor-dict-watch.service qoestor-dict-refresh.service qoestor-dict-refresh.timer qoestor.target
 INSTALL_PROGRAMS := $(filter qoestor-recv qoestor-loader qoestor-db qoestor-config qoestor-dict \
 	qoestor-spool qoestor-schema,$(PROGRAMS))
 
@@ -44,7 +44,7 @@ units-verify: bin/qoestor-config
 	@test -x bin/qoestor-dict || { echo "units-verify: bin/qoestor-dict is not built (make bin/qoestor-dict)"; exit 1; }
 	cd build/units-verify && SYSTEMD_LOG_TARGET=console SYSTEMD_LOG_LEVEL=notice systemd-analyze verify --man=no \
 		qoestor-recv@fullflow-0.service qoestor-loader.service qoestor-db.service \
-		qoestor-dict-refresh.service qoestor-dict-refresh.timer qoestor.target 2>&1 | \
+		qoestor-dict-watch.service qoestor-dict-refresh.service qoestor-dict-refresh.timer qoestor.target 2>&1 | \
 		tee verify.log; ! grep -q . verify.log
 	@echo "units-verify: ok ($(words $(UNIT_FILES)) units)"
 

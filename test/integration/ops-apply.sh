@@ -79,6 +79,7 @@ ap first
 expect_eq "$(grep -c '^enable --now qoestor-recv@' "$T/sd/calls.first")" 12 "units enabled by the first apply"
 grep -q '^enable --now qoestor-db.service' "$T/sd/calls.first" || fail "qoestor-db not enabled"
 grep -q '^enable --now qoestor-loader.service' "$T/sd/calls.first" || fail "loader not started"
+grep -q '^enable --now qoestor-dict-watch.service' "$T/sd/calls.first" || fail "dictionary watcher not started"
 grep -q '^daemon-reload' "$T/sd/calls.first" || fail "no daemon-reload"
 grep -q "12 receiver unit(s) configured" "$T/first.out" || fail "summary line"
 [ -s "$T/state/qoestor-recv@fullflow-0.service.args" ] || fail "no recorded command line"
