@@ -37,6 +37,7 @@
 #include "log.h"
 #include "receiver/decode.h"
 #include "receiver/frame.h"
+#include "receiver/recv_metrics.h"
 #include "receiver/recv_opts.h"
 #include "spool/spool.h"
 
@@ -46,6 +47,12 @@
 struct done_stats {
 	struct spool_exporter_stats s;
 	struct done_stats *next;
+};
+
+/* One exporter address and domain: counters since start (for --metrics). */
+struct exp_total {
+	struct recv_metrics_exporter m;
+	struct exp_total *next;
 };
 
 struct sess {                      /* a TCP connection or a UDP exporter */
@@ -78,6 +85,9 @@ struct recv {
 	uv_signal_t sig_hup, sig_term, sig_int;
 	struct sess *sessions;
 	struct done_stats *done;
+	struct exp_total *totals;
+	struct recv_metrics *metrics;
+	double start_time;
 	uint64_t next_rotate;          /* epoch seconds */
 	uint64_t udp_rows_dropped, rows_refused, connections, framing_errors;
 	struct log_ratelimit rl;
@@ -110,6 +120,33 @@ static void peer_name(const struct sockaddr *sa, char *out, size_t n)
 }
 
 /* ---- exporter counters ------------------------------------------------------- */
+
+static void add_total(struct recv *r, const char *peer, uint32_t domain, const struct decode_counters *now,
+                      const struct decode_counters *then)
+{
+	char addr[64];
+	snprintf(addr, sizeof addr, "%s", peer);
+	char *colon = strrchr(addr, ':');
+	if (colon)
+		*colon = 0; /* the port changes with every TCP connection */
+	struct exp_total *t;
+	for (t = r->totals; t; t = t->next)
+		if (t->m.domain == domain && !strcmp(t->m.addr, addr))
+			break;
+	if (!t) {
+		t = calloc(1, sizeof *t);
+		if (!t)
+			abort();
+		snprintf(t->m.addr, sizeof t->m.addr, "%s", addr);
+		t->m.domain = domain;
+		t->next = r->totals;
+		r->totals = t;
+	}
+	uint64_t *dst = (uint64_t *)&t->m.c;
+	const uint64_t *a = (const uint64_t *)now, *b = (const uint64_t *)then;
+	for (size_t i = 0; i < sizeof t->m.c / sizeof(uint64_t); i++)
+		dst[i] += a[i] - (b ? b[i] : 0);
+}
 
 static void add_delta(struct spool_exporter_stats *e, const struct decode_counters *now,
                       const struct decode_counters *then)
@@ -148,6 +185,7 @@ static void sess_harvest(struct recv *r, struct sess *s)
 			r->done = x;
 		}
 		add_delta(&x->s, &d[i].c, then);
+		add_total(r, s->peer, d[i].domain, &d[i].c, then);
 	}
 	struct decode_counters *ns = realloc(s->snap, (n ? n : 1) * sizeof *ns);
 	if (!ns)
@@ -425,6 +463,47 @@ static void udp_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *b, const struct
 	}
 }
 
+/* ---- metrics ------------------------------------------------------------------ */
+
+static void publish_metrics(struct recv *r)
+{
+	struct recv_metrics_global g = { .stream = r->o.def->name, .instance = r->o.instance,
+		.connections_total = r->connections, .framing_errors = r->framing_errors,
+		.rows_refused = r->rows_refused, .udp_rows_dropped = r->udp_rows_dropped, .kernel_udp_drops = -1,
+		.start_time_s = r->start_time };
+	for (struct sess *s = r->sessions; s; s = s->next) {
+		sess_harvest(r, s);
+		g.sessions_open++;
+		g.sessions_paused += s->paused != 0;
+	}
+	uv_os_fd_t fd;
+	if (r->udp && uv_fileno((uv_handle_t *)&r->udp_sock, &fd) == 0)
+		g.kernel_udp_drops = recv_metrics_udp_drops(fd);
+	spool_writer_stats(r->w, &g.spool);
+	size_t n = 0;
+	for (struct exp_total *t = r->totals; t; t = t->next)
+		n++;
+	struct recv_metrics_exporter *e = calloc(n ? n : 1, sizeof *e);
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	if (!e || !f) {
+		free(e);
+		if (f)
+			fclose(f);
+		free(buf);
+		return;
+	}
+	size_t i = 0;
+	for (struct exp_total *t = r->totals; t; t = t->next)
+		e[i++] = t->m;
+	recv_metrics_format(f, &g, e, n);
+	fclose(f);
+	recv_metrics_publish(r->metrics, buf, len);
+	free(buf);
+	free(e);
+}
+
 /* ---- timers, signals, shutdown --------------------------------------------- */
 
 static void on_tick(uv_timer_t *t)
@@ -443,6 +522,8 @@ static void on_tick(uv_timer_t *t)
 		if (spool_writer_flush(r->w) == 0)
 			log_debug("spool: %" PRIu64 " rows written to the temporary file (flush)", st.rows_pending);
 	}
+	if (r->metrics)
+		publish_metrics(r);
 	/* TCP sessions paused by the spool: try again */
 	for (struct sess *s = r->sessions, *nx; s; s = nx) {
 		nx = s->next;
@@ -612,6 +693,17 @@ int main(int argc, char **argv)
 		spool_writer_close(r->w);
 		return 1;
 	}
+	if (r->o.metrics[0]) {
+		r->metrics = recv_metrics_open(r->o.metrics, err, sizeof err);
+		if (!r->metrics) {
+			log_err("%s", err);
+			spool_writer_close(r->w);
+			return 1;
+		}
+	}
+	struct timespec ts0;
+	clock_gettime(CLOCK_REALTIME, &ts0);
+	r->start_time = (double)ts0.tv_sec + (double)ts0.tv_nsec / 1e9;
 	r->next_rotate = (now_s() / r->o.rotate_s + 1) * r->o.rotate_s;
 	uv_timer_init(r->loop, &r->tick);
 	r->tick.data = r;
@@ -632,6 +724,12 @@ int main(int argc, char **argv)
 	int crc = spool_writer_close(r->w);
 	uv_loop_close(r->loop);
 	decode_model_close(r->model);
+	recv_metrics_close(r->metrics);
+	while (r->totals) {
+		struct exp_total *t = r->totals;
+		r->totals = t->next;
+		free(t);
+	}
 	if (crc) {
 		log_err("publishing at shutdown failed: the written blocks stay in the spool's .tmp/ and are "
 		        "salvaged by the next start");

@@ -39,6 +39,8 @@ static const struct opt opts[] = {
 	  "UDP: socket receive buffer in MiB (the kernel caps it at net.core.rmem_max)" },
 	{ "ie-file", O_STR, OFF(ie_file), sizeof(((struct recv_opts *)0)->ie_file), 0, 0,
 	  "dictionaries/vasexperts-ie.xml", "the vendor's information elements (IANA registry XML)" },
+	{ "metrics", O_STR, OFF(metrics), sizeof(((struct recv_opts *)0)->metrics), 0, 0, "",
+	  "serve Prometheus text on http://ADDR:PORT/metrics (e.g. 127.0.0.1:9466; off by default)" },
 	{ "accept", O_STR, OFF(accept_s), sizeof(((struct recv_opts *)0)->accept_s), 0, 0, "ipfix",
 	  "formats decoded, comma-separated: ipfix, netflow9, netflow5 (NetFlow over UDP only; "
 	  "the DPI's netflow_full_collector_type=0 exports v5)" },
