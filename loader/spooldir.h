@@ -13,7 +13,11 @@
  * that died: they are loaded again from the beginning (deduplication tokens
  * make the re-sent inserts no-ops, see load.h) before any new file.
  * Names that are not published spool names (spf_parse_name) are loaded too
- * when they end in .qsp (replay by hand), ordered by modification time.
+ * when they end in .qsp (replay by hand), ordered by modification time. A
+ * file copied in with plain cp is visible before it is complete: the daemon
+ * does not claim a file without its spool footer (spooldir_complete) until
+ * it has been unchanged for --settle-seconds; then it is loaded, or, still
+ * torn, its complete blocks are loaded and it is quarantined.
  *
  * Blocking file-system calls; no threads of its own. Errors are returned with
  * a message naming the path and the errno text.
