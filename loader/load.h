@@ -20,6 +20,10 @@
  * replicated tables deduplicate by default) stores it once. Changing the
  * enrichment or aggregation settings while a file sits in .loading/ may give
  * its re-sent rows other contents; the token still keeps them from doubling.
+ * The body format (--format) and compression may change between attempts
+ * too: the token, not the bytes, identifies an insert. The aggregate groups
+ * are folded AGG_BATCH records at a time (agg_add_batch), with the same cut
+ * points as one at a time.
  * A file leaves .loading/ only after every insert was acknowledged.
  *
  * The deduplication window. ClickHouse remembers the last W tokens per table
