@@ -12,4 +12,5 @@ PROGRAMS += qoestor-ipfixgen
 qoestor-ipfixgen_SRCS := tools/qoestor-ipfixgen.c
 
 PROGRAMS += qoestor-recv
-qoestor-recv_SRCS := receiver/recv.c receiver/recv_opts.c receiver/recv_metrics.c $(RECV_DECODE_SRCS)
+qoestor-recv_SRCS := receiver/recv.c receiver/recv_opts.c receiver/recv_metrics.c \
+	receiver/recv_export.c $(RECV_DECODE_SRCS)

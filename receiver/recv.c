@@ -37,6 +37,7 @@
 #include "log.h"
 #include "receiver/decode.h"
 #include "receiver/frame.h"
+#include "receiver/recv_export.h"
 #include "receiver/recv_metrics.h"
 #include "receiver/recv_opts.h"
 #include "spool/spool.h"
@@ -87,6 +88,7 @@ struct recv {
 	struct done_stats *done;
 	struct exp_total *totals;
 	struct recv_metrics *metrics;
+	struct recv_export *exp;
 	double start_time;
 	uint64_t next_rotate;          /* epoch seconds */
 	uint64_t udp_rows_dropped, rows_refused, connections, framing_errors;
@@ -216,6 +218,7 @@ static void rotate(struct recv *r, const char *why)
 	}
 	spool_writer_set_exporters(r->w, arr, n);
 	free(arr);
+	recv_export_log_stats(r->exp);
 	struct spool_writer_stats st;
 	spool_writer_stats(r->w, &st);
 	if (spool_writer_rotate(r->w))
@@ -350,6 +353,8 @@ static int tcp_drain(struct sess *s)
 			tcp_close(s, "unframeable bytes");
 			return -1;
 		}
+		if (s->r->exp && !s->cur.started) /* once per message, not again when resumed */
+			recv_export_ipfix(s->r->exp, s->buf + off, mlen);
 		enum decode_result dr = decode_message(s->ds, s->buf + off, mlen, emit_tcp, s, &s->cur);
 		if (dr == DECODE_PAUSED) {
 			s->paused = 1;
@@ -445,6 +450,8 @@ static void udp_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *b, const struct
 	unsigned version = len >= 2 ? (unsigned)(p[0] << 8 | p[1]) : 0;
 	if ((version == 9 && (r->o.accept & DECODE_NETFLOW9)) || (version == 5 && (r->o.accept & DECODE_NETFLOW5))) {
 		struct decode_cursor c = { 0 };
+		if (r->exp)
+			recv_export_netflow(r->exp, p, len);
 		decode_message(s->ds, p, len, emit_udp, s, &c); /* one NetFlow packet per datagram */
 		return;
 	}
@@ -458,6 +465,8 @@ static void udp_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *b, const struct
 			break;
 		}
 		struct decode_cursor c = { 0 };
+		if (r->exp)
+			recv_export_ipfix(r->exp, p + off, mlen);
 		decode_message(s->ds, p + off, mlen, emit_udp, s, &c);
 		off += mlen;
 	}
@@ -470,6 +479,7 @@ static void publish_metrics(struct recv *r)
 	struct recv_metrics_global g = { .stream = r->o.def->name, .instance = r->o.instance,
 		.connections_total = r->connections, .framing_errors = r->framing_errors,
 		.rows_refused = r->rows_refused, .udp_rows_dropped = r->udp_rows_dropped, .kernel_udp_drops = -1,
+		.export_dropped = recv_export_dropped(r->exp),
 		.start_time_s = r->start_time };
 	for (struct sess *s = r->sessions; s; s = s->next) {
 		sess_harvest(r, s);
@@ -522,6 +532,8 @@ static void on_tick(uv_timer_t *t)
 		if (spool_writer_flush(r->w) == 0)
 			log_debug("spool: %" PRIu64 " rows written to the temporary file (flush)", st.rows_pending);
 	}
+	if (r->exp)
+		recv_export_tick(r->exp);
 	if (r->metrics)
 		publish_metrics(r);
 	/* TCP sessions paused by the spool: try again */
@@ -586,6 +598,7 @@ static void on_signal(uv_signal_t *sg, int signum)
 	}
 	else
 		uv_close((uv_handle_t *)&r->tcp_srv, on_close_noop);
+	recv_export_shutdown(r->exp);
 	uv_close((uv_handle_t *)&r->tick, on_close_noop);
 	uv_close((uv_handle_t *)&r->sig_hup, on_close_noop);
 	uv_close((uv_handle_t *)&r->sig_term, on_close_noop);
@@ -667,6 +680,14 @@ int main(int argc, char **argv)
 	}
 	signal(SIGPIPE, SIG_IGN);
 	r->loop = uv_default_loop();
+	if (r->o.export_spec[0]) {
+		r->exp = recv_export_open(r->loop, r->o.export_spec, (size_t)r->o.export_queue_mb << 20, err, sizeof err);
+		if (!r->exp) {
+			log_err("%s", err);
+			spool_writer_close(r->w);
+			return 2;
+		}
+	}
 	int rc;
 	if (r->udp) {
 		uv_udp_init(r->loop, &r->udp_sock);
@@ -725,6 +746,7 @@ int main(int argc, char **argv)
 	uv_loop_close(r->loop);
 	decode_model_close(r->model);
 	recv_metrics_close(r->metrics);
+	recv_export_free(r->exp);
 	while (r->totals) {
 		struct exp_total *t = r->totals;
 		r->totals = t->next;

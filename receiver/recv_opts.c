@@ -39,6 +39,11 @@ static const struct opt opts[] = {
 	  "UDP: socket receive buffer in MiB (the kernel caps it at net.core.rmem_max)" },
 	{ "ie-file", O_STR, OFF(ie_file), sizeof(((struct recv_opts *)0)->ie_file), 0, 0,
 	  "dictionaries/vasexperts-ie.xml", "the vendor's information elements (IANA registry XML)" },
+	{ "export", O_STR, OFF(export_spec), sizeof(((struct recv_opts *)0)->export_spec), 0, 0, "",
+	  "re-export every message unchanged to ip/port/proto[,ip/port/proto] (the manual's "
+	  "IPFIX_*_EXPORT, e.g. 10.0.0.2/9920/tcp,10.0.0.3/3440/udp)" },
+	{ "export-queue-mb", O_UINT, OFF(export_queue_mb), 0, 1, 4096, "16",
+	  "re-export: bytes waiting per TCP target before messages are dropped (counted)" },
 	{ "metrics", O_STR, OFF(metrics), sizeof(((struct recv_opts *)0)->metrics), 0, 0, "",
 	  "serve Prometheus text on http://ADDR:PORT/metrics (e.g. 127.0.0.1:9466; off by default)" },
 	{ "accept", O_STR, OFF(accept_s), sizeof(((struct recv_opts *)0)->accept_s), 0, 0, "ipfix",

@@ -26,6 +26,8 @@ struct recv_opts {
 	unsigned delay_s;
 	unsigned udp_timeout_s;          /* forget a silent UDP exporter (and its templates) */
 	unsigned udp_rcvbuf_mb;
+	char export_spec[1024];          /* --export ip/port/proto,... ("" = none) */
+	unsigned export_queue_mb;
 	char metrics[128];               /* ADDR:PORT of GET /metrics; "" = off */
 	char accept_s[64];               /* --accept as given */
 	unsigned accept;                 /* DECODE_NETFLOW* bits parsed from it */
