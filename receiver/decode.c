@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "log.h"
 #include "receiver/copyplan.h"
@@ -41,7 +42,17 @@ struct decode_model {
 
 struct tmpl_ctx {
 	int options;
+	time_t seen;           /* when it arrived (UDP lifetime) */
 	struct cp_plan *plan;
+};
+
+struct held {              /* a UDP data set waiting for its template */
+	struct held *next;
+	uint32_t domain;
+	uint16_t tid;
+	time_t at;
+	size_t len;
+	uint8_t set[];
 };
 
 struct dom_extra {
@@ -62,6 +73,10 @@ struct decode_session {
 	size_t cur;            /* index of the domain of the message being decoded */
 	uint16_t tmpl_tid;     /* the template being compiled (for log lines) */
 	unsigned accept;       /* DECODE_NETFLOW* */
+	unsigned hold_s, lifetime_s;
+	size_t hold_max, held_bytes;
+	struct held *held;
+	time_t now;            /* of the message being decoded (UDP rules only) */
 	struct nf_templates *nf;
 	uint32_t skipped_sets; /* in the message being decoded */
 	struct log_ratelimit rl;
@@ -159,6 +174,7 @@ static void tmpl_new(fbSession_t *fs, uint16_t tid, fbTemplate_t *t, void *app, 
 	if (!c || !f)
 		abort();
 	c->options = fbTemplateGetOptionsScope(t) > 0;
+	c->seen = s->now;
 	for (uint32_t i = 0; i < n; i++) {
 		const fbInfoElement_t *ie = fbTemplateGetIndexedIE(t, i);
 		f[i].pen = ie ? ie->ent : 0;
@@ -207,6 +223,11 @@ void decode_session_close(struct decode_session *s)
 		return;
 	fBufFree(s->fb); /* frees the session, its templates and their contexts */
 	nf_templates_free(s->nf);
+	while (s->held) {
+		struct held *h = s->held;
+		s->held = h->next;
+		free(h);
+	}
 	free(s->doms);
 	free(s->dx);
 	free(s);
@@ -216,6 +237,13 @@ const struct decode_domain *decode_session_domains(const struct decode_session *
 {
 	*n = s->ndoms;
 	return s->doms;
+}
+
+void decode_session_udp(struct decode_session *s, unsigned hold_s, size_t hold_bytes, unsigned lifetime_s)
+{
+	s->hold_s = hold_s;
+	s->hold_max = hold_bytes;
+	s->lifetime_s = lifetime_s;
 }
 
 void decode_session_accept(struct decode_session *s, unsigned formats)
@@ -306,6 +334,111 @@ static int feed_templates(struct decode_session *s, const uint8_t *msg, const ui
 	}
 	g_clear_error(&ge);
 	return rc;
+}
+
+/* The compiled template of data set tid in the current domain, or NULL
+ * (unknown, or expired under the UDP lifetime rule: then forgotten). */
+static struct tmpl_ctx *lookup(struct decode_session *s, uint16_t tid, uint32_t domain)
+{
+	fbTemplate_t *t = fbSessionGetTemplate(s->fs, FALSE, tid, NULL);
+	struct tmpl_ctx *c = t ? fbTemplateGetContext(t) : NULL;
+	if (c && s->lifetime_s && s->now - c->seen > (time_t)s->lifetime_s) {
+		s->doms[s->cur].c.expired_templates++;
+		log_ratelimited(&s->rl, LOG_WARN, "%s domain %u: template %u not refreshed for %u s: forgotten "
+		                "(UDP template lifetime)", s->peer, domain, tid, s->lifetime_s);
+		GError *ge = NULL;
+		fbSessionRemoveTemplate(s->fs, FALSE, tid, &ge);
+		g_clear_error(&ge);
+		return NULL;
+	}
+	return c;
+}
+
+/* Decode the records of one data set with its template; counts; returns the
+ * records handled, or -1 after a malformed record (logged). For held sets:
+ * emit must not pause. */
+static int decode_set(struct decode_session *s, struct tmpl_ctx *c, const uint8_t *set, size_t slen,
+                      uint32_t domain, decode_emit_fn emit, void *ctx)
+{
+	struct decode_counters *cn = &s->doms[s->cur].c;
+	const struct cp_plan *pl = c->plan;
+	const uint8_t *p = set + 4, *end = set + slen;
+	int n = 0;
+	while ((size_t)(end - p) >= pl->minlen) {
+		int bad = c->options || pl->ncols == 0 ? cp_skip(pl, &p, end) : cp_run(pl, s->def, &p, end, NULL, &s->r);
+		if (bad < 0) {
+			cn->malformed_messages++;
+			return -1;
+		}
+		n++;
+		cn->records++;
+		if (c->options)
+			cn->options_records++;
+		else if (pl->ncols == 0)
+			cn->unmapped_records++;
+		else {
+			if (emit)
+				emit(ctx, &s->r, domain);
+			cn->rows++;
+			cn->held_records++;
+		}
+	}
+	return n;
+}
+
+/* Hold a UDP data set whose template is unknown; 0 held, -1 not (no room). */
+static int hold(struct decode_session *s, uint32_t domain, uint16_t tid, const uint8_t *set, size_t slen)
+{
+	if (!s->hold_s || s->held_bytes + slen > s->hold_max)
+		return -1;
+	struct held *h = malloc(sizeof *h + slen);
+	if (!h)
+		return -1;
+	h->domain = domain;
+	h->tid = tid;
+	h->at = s->now;
+	h->len = slen;
+	memcpy(h->set, set, slen);
+	struct held **pp = &s->held;
+	while (*pp)
+		pp = &(*pp)->next;
+	h->next = NULL;
+	*pp = h;
+	s->held_bytes += slen;
+	s->doms[s->cur].c.held_sets++;
+	return 0;
+}
+
+/* After a template set of domain: decode the held sets it made decodable;
+ * drop (and count) held sets older than the hold time. */
+static void release_held(struct decode_session *s, uint32_t domain, decode_emit_fn emit, void *ctx)
+{
+	for (struct held **pp = &s->held; *pp;) {
+		struct held *h = *pp;
+		struct tmpl_ctx *c = NULL;
+		int expired = s->now - h->at > (time_t)s->hold_s;
+		if (!expired && h->domain == domain)
+			c = lookup(s, h->tid, domain);
+		if (!expired && (!c || c->plan->minlen == 0)) {
+			pp = &h->next;
+			continue;
+		}
+		*pp = h->next;
+		s->held_bytes -= h->len;
+		if (expired) {
+			size_t keep = s->cur;
+			s->cur = domain_index(s, h->domain);
+			s->doms[s->cur].c.unknown_template_sets++;
+			log_ratelimited(&s->rl, LOG_WARN, "%s domain %u: a held data set of template %u expired after %u s "
+			                "without its template; counted as unknown_template", s->peer, h->domain, h->tid,
+			                s->hold_s);
+			s->cur = keep;
+		} else if (decode_set(s, c, h->set, h->len, domain, emit, ctx) < 0) {
+			log_ratelimited(&s->rl, LOG_WARN, "%s domain %u: a held data set of template %u is malformed",
+			                s->peer, domain, h->tid);
+		}
+		free(h);
+	}
 }
 
 /* Compare a header's sequence number with the one expected; count the gap. */
@@ -408,6 +541,10 @@ enum decode_result decode_message(struct decode_session *s, const uint8_t *msg, 
 		s->skipped_sets = 0;
 	}
 	fbSessionSetDomain(s->fs, domain);
+	if (s->hold_s || s->lifetime_s)
+		s->now = time(NULL);
+	if (s->held && !cur->done)
+		release_held(s, domain, emit, ctx); /* expire old ones */
 	uint32_t idx = cur->idx_at_set;
 	enum decode_result res = DECODE_OK;
 	size_t off = cur->set_off;
@@ -426,13 +563,23 @@ enum decode_result decode_message(struct decode_session *s, const uint8_t *msg, 
 				break;
 			}
 			fbSessionSetDomain(s->fs, domain);
+			if (s->held)
+				release_held(s, domain, emit, ctx);
 			off += slen;
 			cur->set_off = (uint32_t)off;
 			cur->idx_at_set = idx;
 			continue;
 		}
-		fbTemplate_t *t = fbSessionGetTemplate(s->fs, FALSE, id, NULL);
-		struct tmpl_ctx *c = t ? fbTemplateGetContext(t) : NULL;
+		struct tmpl_ctx *c = lookup(s, id, domain);
+		if (!c && hold(s, domain, id, set, slen) == 0) {
+			s->skipped_sets++;
+			log_ratelimited(&s->rl, LOG_INFO, "%s domain %u: data set for unknown template %u held for up to "
+			                "%u s until its template arrives", s->peer, domain, id, s->hold_s);
+			off += slen;
+			cur->set_off = (uint32_t)off;
+			cur->idx_at_set = idx;
+			continue;
+		}
 		if (!c || c->plan->minlen == 0) {
 			cn->unknown_template_sets++;
 			s->skipped_sets++;

@@ -45,6 +45,12 @@ struct decode_counters {
 	uint64_t templates;                /* template records received (incl. redefinitions) */
 	uint64_t options_records;          /* options data records (read, not stored) */
 	uint64_t unmapped_records;         /* data records without any schema column */
+	uint64_t held_sets;                /* UDP: data sets held until their template came */
+	uint64_t held_records;             /* records of held sets decoded when it came (they are
+	                                    * also in unknown_template_records when a sequence
+	                                    * gap was seen: that counter means "not decodable on
+	                                    * arrival") */
+	uint64_t expired_templates;        /* UDP: templates forgotten after their lifetime */
 };
 
 struct decode_domain {
@@ -112,6 +118,19 @@ const struct decode_domain *decode_session_domains(const struct decode_session *
  * source id / the v5 engine (type << 8 | id); for v9, seq_gaps counts lost
  * packets (v9 numbers packets, not records). */
 void decode_session_accept(struct decode_session *s, unsigned formats);
+
+/* UDP rules for this session (call once after open; the defaults are TCP's:
+ * no hold, templates live as long as the session):
+ *   - a data set whose template is not known yet is held (copied) for up to
+ *     hold_s seconds, at most hold_bytes per session, and decoded as soon as
+ *     a template set defines its template (an exporter may send data before
+ *     its periodic template refresh); a set that expires or does not fit is
+ *     counted as unknown_template_sets;
+ *   - a template not refreshed for lifetime_s seconds is forgotten (its data
+ *     sets then count as unknown template; 0 = never).
+ * Held sets are decoded inside a later decode_message call, with that call's
+ * emit (which must not pause: UDP emitters drop instead). */
+void decode_session_udp(struct decode_session *s, unsigned hold_s, size_t hold_bytes, unsigned lifetime_s);
 
 /* The peer name given at open. */
 const char *decode_session_peer(const struct decode_session *s);

@@ -440,6 +440,7 @@ static void udp_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *b, const struct
 		char peer[64];
 		peer_name(addr, peer, sizeof peer);
 		s = sess_new(r, peer);
+		decode_session_udp(s->ds, r->o.udp_hold_s, (size_t)r->o.udp_hold_kb << 10, r->o.udp_lifetime_s);
 		memcpy(&s->addr, addr, al);
 		log_info("%s: first UDP message", peer);
 	}

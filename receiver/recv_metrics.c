@@ -52,6 +52,9 @@ static const struct per_exporter pe[] = {
 	PE(templates, "templates_total", "template records received"),
 	PE(options_records, "options_records_total", "options data records (read, not stored)"),
 	PE(unmapped_records, "unmapped_records_total", "data records without any column of the stream"),
+	PE(held_sets, "held_sets_total", "UDP data sets held until their template arrived"),
+	PE(held_records, "held_records_total", "records of held sets decoded when their template arrived"),
+	PE(expired_templates, "expired_templates_total", "UDP templates forgotten after --udp-template-lifetime"),
 };
 
 void recv_metrics_format(FILE *f, const struct recv_metrics_global *g, const struct recv_metrics_exporter *e,

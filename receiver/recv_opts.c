@@ -37,6 +37,13 @@ static const struct opt opts[] = {
 	  "UDP: forget an exporter (and its templates) silent for N seconds" },
 	{ "udp-rcvbuf-mb", O_UINT, OFF(udp_rcvbuf_mb), 0, 1, 2048, "64",
 	  "UDP: socket receive buffer in MiB (the kernel caps it at net.core.rmem_max)" },
+	{ "udp-hold-seconds", O_UINT, OFF(udp_hold_s), 0, 0, 3600, "10",
+	  "UDP: keep data that arrives before its template up to N seconds and decode it when the template "
+	  "comes (0 = drop and count at once)" },
+	{ "udp-hold-kb", O_UINT, OFF(udp_hold_kb), 0, 0, 1048576, "4096",
+	  "UDP: at most this much held data per exporter" },
+	{ "udp-template-lifetime", O_UINT, OFF(udp_lifetime_s), 0, 0, 86400, "1800",
+	  "UDP: forget a template the exporter has not refreshed for N seconds (0 = never)" },
 	{ "ie-file", O_STR, OFF(ie_file), sizeof(((struct recv_opts *)0)->ie_file), 0, 0,
 	  "dictionaries/vasexperts-ie.xml", "the vendor's information elements (IANA registry XML)" },
 	{ "export", O_STR, OFF(export_spec), sizeof(((struct recv_opts *)0)->export_spec), 0, 0, "",

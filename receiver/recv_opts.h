@@ -26,6 +26,9 @@ struct recv_opts {
 	unsigned delay_s;
 	unsigned udp_timeout_s;          /* forget a silent UDP exporter (and its templates) */
 	unsigned udp_rcvbuf_mb;
+	unsigned udp_hold_s;             /* hold data sets before their template */
+	unsigned udp_hold_kb;
+	unsigned udp_lifetime_s;         /* template lifetime; 0 = never expire */
 	char export_spec[1024];          /* --export ip/port/proto,... ("" = none) */
 	unsigned export_queue_mb;
 	char metrics[128];               /* ADDR:PORT of GET /metrics; "" = off */

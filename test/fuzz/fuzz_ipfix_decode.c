@@ -8,7 +8,8 @@
  *     does; a framing error ends the stream (the daemon closes the connection);
  *   - set: UDP datagrams, each preceded by a 2-byte big-endian length, to a
  *     session that also accepts NetFlow v9 and v5 (a v9/v5 datagram is one
- *     call; an IPFIX datagram is framed as qoestor-recv's UDP path does).
+ *     call; an IPFIX datagram is framed as qoestor-recv's UDP path does;
+ *     data sets before their template are held, as over UDP).
  * Every 7th record pauses, to drive the resume path.
  * Run from the top of the tree (it reads dictionaries/vasexperts-ie.xml).
  */
@@ -65,6 +66,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct decode_session *s = decode_session_open(model, def, "fuzz");
 	if (udp) {
 		decode_session_accept(s, DECODE_NETFLOW9 | DECODE_NETFLOW5);
+		decode_session_udp(s, 10, 1 << 16, 1800); /* hold data sets before their template */
 		size_t off = 0;
 		while (size - off >= 2) {
 			size_t dl = (size_t)data[off] << 8 | data[off + 1];

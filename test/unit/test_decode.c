@@ -712,6 +712,50 @@ static void test_netflow_v5(void **state)
 	assert_int_equal(counters(f, 258)->seq_gaps, 8);
 }
 
+/* UDP: a data set before its template is held, then decoded when the
+ * template arrives in a later message; counters say so. */
+static void test_udp_hold(void **state)
+{
+	struct fixture *f = *state;
+	struct ipfix_builder *b = &f->b;
+	decode_session_udp(f->s, 10, 1 << 20, 0);
+	ib_begin(b, 1, 0);
+	ib_set(b, 256);
+	ib_u64(b, 77);
+	ib_u64(b, 78);
+	ib_set_end(b);
+	assert_int_equal(feed(f), DECODE_OK);
+	assert_int_equal(f->c.n, 0);
+	ib_begin(b, 1, 2);
+	ib_set(b, 2);
+	ib_tmpl(b, 256, 1);
+	ib_field(b, 0, 1, 8);
+	ib_set_end(b);
+	assert_int_equal(feed(f), DECODE_OK);
+	assert_int_equal(f->c.n, 2);
+	assert_int_equal(f->c.rows[0].u[C_OCT], 77);
+	assert_int_equal(f->c.rows[1].u[C_OCT], 78);
+	const struct decode_counters *c = counters(f, 1);
+	assert_int_equal(c->held_sets, 1);
+	assert_int_equal(c->held_records, 2);
+	assert_int_equal(c->unknown_template_sets, 0);
+	assert_int_equal(c->rows, 2);
+	/* a held set of another domain is not decoded by this domain's template */
+	ib_begin(b, 2, 0);
+	ib_set(b, 256);
+	ib_u64(b, 5);
+	ib_set_end(b);
+	assert_int_equal(feed(f), DECODE_OK);
+	ib_begin(b, 1, 4);
+	ib_set(b, 2);
+	ib_tmpl(b, 256, 1);
+	ib_field(b, 0, 2, 8);
+	ib_set_end(b);
+	assert_int_equal(feed(f), DECODE_OK);
+	assert_int_equal(f->c.n, 2);
+	assert_int_equal(counters(f, 2)->held_sets, 1);
+}
+
 int main(void)
 {
 	log_init("test_decode", LOG_WARN);
@@ -732,6 +776,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bad_element_lengths, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_netflow_v9, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_netflow_v5, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_udp_hold, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
