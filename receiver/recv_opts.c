@@ -67,17 +67,19 @@ void recv_opts_usage(FILE *f)
 {
 	fputs("usage: qoestor-recv --stream NAME [--dpi N] [OPTIONS]\n"
 	      "       qoestor-recv --instance STREAM-DPI [OPTIONS]\n"
-	      "Receive one DPI's IPFIX stream (RFC 7011, TCP or UDP) and write rotated spool files\n"
-	      "for qoestor-loader. SIGHUP publishes the current file at once; SIGTERM publishes\n"
-	      "what is held and exits 0.\n\noptions:\n", f);
+	      "Receive one DPI's IPFIX stream (RFC 7011, TCP or UDP; NetFlow v9/v5 over UDP with\n"
+	      "--accept) and write rotated spool files for qoestor-loader. SIGHUP publishes the\n"
+	      "current file at once; SIGTERM publishes what is held and exits 0. Operators'\n"
+	      "guide: docs/RECEIVER.md (logs, counters, troubleshooting).\n\noptions:\n", f);
 	for (size_t i = 0; i < NOPTS; i++) {
 		const struct opt *o = &opts[i];
-		fprintf(f, "  --%-16s %s", o->name, o->doc);
+		fprintf(f, "  --%-21s %s", o->name, o->doc);
 		if (o->def[0] && o->type != O_FLAG)
 			fprintf(f, " [%s]", o->def);
 		fputc('\n', f);
 	}
-	fputs("\nexit status: 0 stopped by SIGTERM/SIGINT, 1 runtime error (listen, spool), 2 usage error.\n", f);
+	fputs("\nexit status: 0 stopped by SIGTERM/SIGINT, 1 runtime error (listen, spool, metrics address),\n"
+	      "2 usage error (options, --export targets).\n", f);
 }
 
 static int set(struct recv_opts *r, const struct opt *o, const char *v, char *err, size_t errlen)
