@@ -170,6 +170,12 @@ uint64_t agg_rows_in(const struct agg *a)
 	return a->rows;
 }
 
+void agg_set_max_groups(struct agg *a, size_t max_groups)
+{
+	if (max_groups)
+		a->max_groups = max_groups;
+}
+
 int agg_full(const struct agg *a)
 {
 	return a->ngroups >= a->max_groups || a->dn >= 4 * a->max_groups;

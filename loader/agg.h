@@ -49,6 +49,9 @@ int agg_add(struct agg *a, const struct qs_record *r);
 #define AGG_BATCH 16
 int agg_add_batch(struct agg *a, const struct qs_record *const *r, size_t n, size_t *done);
 
+/* Change the agg_full threshold (max_groups > 0; 0 keeps it). */
+void agg_set_max_groups(struct agg *a, size_t max_groups);
+
 size_t agg_groups(const struct agg *a);
 uint64_t agg_rows_in(const struct agg *a);   /* records folded since the last clear */
 int agg_full(const struct agg *a);           /* 1: emit and clear before adding more */

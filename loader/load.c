@@ -218,7 +218,7 @@ struct load_worker *load_worker_open(struct load_shared *s, char *err, size_t er
 		}
 		if (i == QS_NATFLOW_AGG && !bits)
 			continue; /* NAT_AGG_LOG_FIELDS_TO_SAVE_BITMASK=0: no natflow_agg */
-		w->ag[i] = agg_open(ad, qs_stream_def(ad->stream), period, keys, bits, cfg->max_groups);
+		w->ag[i] = agg_open(ad, qs_stream_def(ad->stream), period, keys, bits, loader_max_groups(cfg));
 		if (w->ag[i] && encoder_supports(agg_out_def(w->ag[i]), cfg->format, err, errlen))
 			goto fail;
 		if (!w->ag[i] || out_init(&w->agg[i], cfg, LT_AGG(i), agg_out_def(w->ag[i]), ad->insert_table))
@@ -454,8 +454,11 @@ enum load_result load_file(struct load_worker *w, const char *path, const struct
 	if (map_columns(live, h->def, map, rep->reason, sizeof rep->reason))
 		goto out;
 	for (int i = 0; i < QS_AGG_TABLES; i++)
-		if (w->ag[i])
+		if (w->ag[i]) {
 			agg_clear(w->ag[i]);
+			/* The flush points recorded at claim time, not today's setting. */
+			agg_set_max_groups(w->ag[i], st->max_groups);
+		}
 	for (int i = 0; i < QS_STREAM_COUNT; i++)
 		encoder_reset(w->raw[i].enc);
 

@@ -54,7 +54,7 @@ struct loader_config {
 	unsigned settle_s;             /* an incomplete file is waited for this long after its last change (60) */
 	unsigned retry_max_s;          /* longest back-off between retries (60) */
 	unsigned timeout_s;            /* one HTTP request (300) */
-	unsigned max_groups;           /* aggregate groups held per file before a flush (262144, ~50 MiB) */
+	unsigned max_groups;           /* aggregate groups per file before a flush; 0 auto (loader_max_groups) */
 	/* enrichment: the manual's .env keys */
 	unsigned traffic_dir_def_mode, subscriber_filter_mode, subscriber_exclude_mode;
 	unsigned ulr_replace_login, ulr_use_dic;
@@ -86,6 +86,10 @@ int loader_opt_set(struct loader_config *c, const char *name, const char *value,
 
 /* Checks across settings (period divides 15 min, known aggregate keys ...).
  * 0 or -1 with a message. */
+/* Aggregate groups per worker before a flush: --max-groups, or when 0 a
+ * share of a fixed budget (524288 groups over --insert-processes, at most
+ * 262144 each), so that memory stays bounded however many processes run. */
+unsigned loader_max_groups(const struct loader_config *c);
 int loader_config_check(const struct loader_config *c, char *err, size_t errlen);
 
 /* getopt_long table of every setting (static storage; name, has_arg, NULL,
