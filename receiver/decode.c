@@ -409,14 +409,17 @@ static int hold(struct decode_session *s, uint32_t domain, uint16_t tid, const u
 	return 0;
 }
 
-/* After a template set of domain: decode the held sets it made decodable;
- * drop (and count) held sets older than the hold time. */
-static void release_held(struct decode_session *s, uint32_t domain, decode_emit_fn emit, void *ctx)
+/* Drop (and count) held sets older than the hold time; with decode set,
+ * also decode the held sets of domain a template set just made decodable.
+ * The list is in arrival order: expiring alone stops at the first young set. */
+static void release_held(struct decode_session *s, uint32_t domain, int decode, decode_emit_fn emit, void *ctx)
 {
 	for (struct held **pp = &s->held; *pp;) {
 		struct held *h = *pp;
 		struct tmpl_ctx *c = NULL;
 		int expired = s->now - h->at > (time_t)s->hold_s;
+		if (!expired && !decode)
+			break;
 		if (!expired && h->domain == domain)
 			c = lookup(s, h->tid, domain);
 		if (!expired && (!c || c->plan->minlen == 0)) {
@@ -544,7 +547,7 @@ enum decode_result decode_message(struct decode_session *s, const uint8_t *msg, 
 	if (s->hold_s || s->lifetime_s)
 		s->now = time(NULL);
 	if (s->held && !cur->done)
-		release_held(s, domain, emit, ctx); /* expire old ones */
+		release_held(s, domain, 0, emit, ctx); /* expire old ones */
 	uint32_t idx = cur->idx_at_set;
 	enum decode_result res = DECODE_OK;
 	size_t off = cur->set_off;
@@ -564,7 +567,7 @@ enum decode_result decode_message(struct decode_session *s, const uint8_t *msg, 
 			}
 			fbSessionSetDomain(s->fs, domain);
 			if (s->held)
-				release_held(s, domain, emit, ctx);
+				release_held(s, domain, 1, emit, ctx);
 			off += slen;
 			cur->set_off = (uint32_t)off;
 			cur->idx_at_set = idx;

@@ -43,6 +43,7 @@
 #include "spool/spool.h"
 
 #define TCP_BUF (2 * 65536)
+#define UDP_MMSG 32
 
 /* One exporter's counters already moved into the current file period. */
 struct done_stats {
@@ -95,6 +96,7 @@ struct recv {
 	struct log_ratelimit rl;
 	int stopping;
 	uint8_t udp_buf[65536];
+	uint8_t *mmsg_buf;             /* UDP: room for UDP_MMSG datagrams per recvmmsg */
 };
 
 static uint64_t now_s(void)
@@ -420,6 +422,11 @@ static void udp_alloc(uv_handle_t *h, size_t hint, uv_buf_t *b)
 {
 	struct recv *r = h->data;
 	(void)hint;
+	if (r->mmsg_buf) { /* libuv reads up to UDP_MMSG datagrams per system call into it */
+		b->base = (char *)r->mmsg_buf;
+		b->len = UDP_MMSG * 65536;
+		return;
+	}
 	b->base = (char *)r->udp_buf;
 	b->len = sizeof r->udp_buf;
 }
@@ -691,7 +698,13 @@ int main(int argc, char **argv)
 	}
 	int rc;
 	if (r->udp) {
-		uv_udp_init(r->loop, &r->udp_sock);
+		/* recvmmsg: one system call for up to UDP_MMSG datagrams */
+		r->mmsg_buf = malloc((size_t)UDP_MMSG * 65536);
+		if (!r->mmsg_buf || uv_udp_init_ex(r->loop, &r->udp_sock, AF_UNSPEC | UV_UDP_RECVMMSG) != 0) {
+			free(r->mmsg_buf);
+			r->mmsg_buf = NULL;
+			uv_udp_init(r->loop, &r->udp_sock);
+		}
 		r->udp_sock.data = r;
 		rc = uv_udp_bind(&r->udp_sock, (struct sockaddr *)&ss, 0);
 		if (!rc) {
@@ -748,6 +761,7 @@ int main(int argc, char **argv)
 	decode_model_close(r->model);
 	recv_metrics_close(r->metrics);
 	recv_export_free(r->exp);
+	free(r->mmsg_buf);
 	while (r->totals) {
 		struct exp_total *t = r->totals;
 		r->totals = t->next;
