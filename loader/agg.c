@@ -56,6 +56,7 @@ struct agg {
 	struct chunk *head, *tail;
 	struct slot *tab;
 	size_t tcap, ngroups;
+	size_t bytes;           /* group memory in use (deterministic: from key sizes) */
 	struct dslot *dtab;
 	size_t dcap, dn;
 	int dcol;               /* raw column of the distinct count, -1 none */
@@ -178,7 +179,7 @@ void agg_set_max_groups(struct agg *a, size_t max_groups)
 
 int agg_full(const struct agg *a)
 {
-	return a->ngroups >= a->max_groups || a->dn >= 4 * a->max_groups;
+	return a->ngroups >= a->max_groups || a->dn >= 4 * a->max_groups || a->bytes >= AGG_GROUP_BYTES * a->max_groups;
 }
 
 const struct qs_stream_def *agg_out_def(const struct agg *a)
@@ -320,6 +321,7 @@ static struct group *new_group(struct agg *a, size_t klen)
 	}
 	struct group *g = (struct group *)(a->tail->data + a->tail->used);
 	a->tail->used += size;
+	a->bytes += size;
 	g->klen = (uint32_t)klen;
 	g->pad = 0;
 	for (size_t i = 0; i < a->nc; i++)
@@ -541,6 +543,7 @@ void agg_clear(struct agg *a)
 	} else if (a->dtab)
 		memset(a->dtab, 0, a->dcap * sizeof *a->dtab);
 	a->ngroups = 0;
+	a->bytes = 0;
 	a->dn = 0;
 	a->rows = 0;
 }

@@ -14,8 +14,9 @@
  * SimpleAggregateFunction(sum|max|min), so the rows of different files (or of
  * two flushes of one file) add up to the same totals.
  *
- * Memory: about 150 bytes per group plus 32 per distinct-count entry; the
- * caller flushes (agg_emit) when agg_full says so. One agg per thread.
+ * Memory: about 150 bytes per group plus 32 per distinct-count entry, at
+ * most AGG_GROUP_BYTES x max_groups of groups; the caller flushes
+ * (agg_emit) when agg_full says so. One agg per thread.
  */
 #ifndef QOESTOR_LOADER_AGG_H
 #define QOESTOR_LOADER_AGG_H
@@ -54,7 +55,11 @@ void agg_set_max_groups(struct agg *a, size_t max_groups);
 
 size_t agg_groups(const struct agg *a);
 uint64_t agg_rows_in(const struct agg *a);   /* records folded since the last clear */
-int agg_full(const struct agg *a);           /* 1: emit and clear before adding more */
+/* 1: emit and clear before adding more: max_groups groups, or 4 x max_groups
+ * distinct-count entries, or AGG_GROUP_BYTES x max_groups bytes of groups
+ * (long string keys). All three depend only on the records folded in. */
+#define AGG_GROUP_BYTES 128
+int agg_full(const struct agg *a);
 
 /* The definition rows are emitted in: one column per aggregate column, typed
  * for the encoder (bucket: time_s; keys: the raw type; sums and counts: u64;

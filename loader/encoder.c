@@ -45,6 +45,7 @@ struct encoder {
 	char *out;       /* the body (compressed or not) */
 	size_t olen, ocap;
 	uint64_t rows, raw;
+	uint64_t strbytes; /* string and MAC bytes added, whatever the format */
 	int finished;
 };
 
@@ -406,6 +407,11 @@ uint64_t encoder_rows(const struct encoder *e)
 	return e->rows;
 }
 
+uint64_t encoder_str_bytes(const struct encoder *e)
+{
+	return e->strbytes;
+}
+
 uint64_t encoder_raw_bytes(const struct encoder *e)
 {
 	return e->raw + e->slen;
@@ -417,6 +423,7 @@ void encoder_reset(struct encoder *e)
 	e->slen = 0;
 	e->rows = 0;
 	e->raw = 0;
+	e->strbytes = 0;
 	e->finished = 0;
 	if (e->zc)
 		ZSTD_CCtx_reset(e->zc, ZSTD_reset_session_only);
@@ -428,7 +435,7 @@ void encoder_reset(struct encoder *e)
 		e->gz_ready = deflateInit2(&e->gz, e->level, Z_DEFLATED, 16 + 15, 8, Z_DEFAULT_STRATEGY) == Z_OK;
 	}
 	/* A shrink after a huge body keeps memory bounded between files. */
-	if (e->ocap > (64u << 20)) {
+	if (e->ocap > (32u << 20)) {
 		free(e->out);
 		e->out = NULL;
 		e->ocap = 0;
@@ -556,6 +563,7 @@ static int add_rowbinary(struct encoder *e, const struct qs_record *r)
 				return -1;
 			p = e->stage + e->slen;
 			size_t n = has && v->p ? (v->len < pl->fixed ? v->len : pl->fixed) : 0;
+			e->strbytes += has ? v->len : 0;
 			if (n)
 				memcpy(p, v->p, n);
 			memset(p + n, 0, pl->fixed - n);
@@ -564,6 +572,7 @@ static int add_rowbinary(struct encoder *e, const struct qs_record *r)
 		}
 		default: /* W_STR */
 			e->slen = (size_t)(p - e->stage);
+			e->strbytes += has ? v->len : 0;
 			if (put_bin_str(e, has ? v->p : NULL, has ? v->len : 0))
 				return -1;
 			continue;
@@ -587,6 +596,7 @@ int encoder_add(struct encoder *e, const struct qs_record *r)
 		int has = qs_record_has(r, c);
 		const struct qs_value *v = &r->v[c];
 		if (col->type == QS_STR || col->type == QS_MAC) {
+			e->strbytes += has ? v->len : 0;
 			if (!has && (col->flags & QS_F_NULLABLE)) {
 				if (room(e, 3))
 					return -1;

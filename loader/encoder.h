@@ -61,6 +61,9 @@ const char *encoder_columns(const struct encoder *e);
 /* Append one record (r->def must be the encoder's def). 0 or -1. */
 int encoder_add(struct encoder *e, const struct qs_record *r);
 uint64_t encoder_rows(const struct encoder *e);
+/* Bytes of string and MAC values added since the last reset: the same in
+ * every format, so callers may cut inserts by it deterministically. */
+uint64_t encoder_str_bytes(const struct encoder *e);
 /* Uncompressed bytes written since the last reset. */
 uint64_t encoder_raw_bytes(const struct encoder *e);
 

@@ -317,6 +317,15 @@ static int send(struct load_worker *w, struct out *o, const char *token)
 	}
 }
 
+/* An insert is cut at insert_rows rows or INSERT_STR_BYTES x insert_rows
+ * bytes of strings (long strings: bounded bodies), whichever comes first;
+ * both depend only on the file and its claim state, never on the format. */
+#define INSERT_STR_BYTES 64u
+static int insert_full(const struct encoder *e, const struct claim_state *st)
+{
+	return encoder_rows(e) >= st->insert_rows || encoder_str_bytes(e) >= (uint64_t)INSERT_STR_BYTES * st->insert_rows;
+}
+
 struct emit_ctx {
 	struct load_worker *w;
 	int id;
@@ -333,7 +342,7 @@ static int emit_one(void *arg, const struct qs_record *r)
 		return c->rc = -1;
 	}
 	c->w->rep->rows_agg++;
-	if (encoder_rows(o->enc) >= c->w->st.insert_rows) {
+	if (insert_full(o->enc, &c->w->st)) {
 		char token[128];
 		snprintf(token, sizeof token, "%s.%s.a%u.%u", c->w->h->file_id_hex, qs_agg_def(c->id)->insert_table,
 			 c->w->flushes[c->id], c->part++);
@@ -536,7 +545,7 @@ enum load_result load_file(struct load_worker *w, const char *path, const struct
 			dict_snap_release(snap);
 			snap = NULL;
 		}
-		if (encoder_rows(raw->enc) >= w->st.insert_rows) {
+		if (insert_full(raw->enc, &w->st)) {
 			char token[128];
 			snprintf(token, sizeof token, "%s.%s.%" PRId64 "-%u", h->file_id_hex, live->name, first, last);
 			if ((src = send(w, raw, token)) == 0 && nat) {

@@ -9,7 +9,9 @@
  * Exactly once. Every INSERT carries insert_deduplication_token, derived
  * from the file and its content position only:
  *   raw rows   "<file id>.<table>.<first block>-<last block>": an insert holds
- *              whole blocks, cut every claim_state.insert_rows rows;
+ *              whole blocks, cut every claim_state.insert_rows rows (or 64 x
+ *              insert_rows bytes of string values, counted the same in every
+ *              body format);
  *   aggregates "<file id>.<table>.a<flush>.<part>": the groups of the file are
  *              emitted in first-seen order when claim_state.max_groups is
  *              reached and at the end of the file, in parts of insert_rows.

@@ -73,7 +73,7 @@ static const struct opt opts[] = {
 	{ "retry-max-seconds", NULL, K_UINT, 1, 3600, "60", OFF(retry_max_s), "longest back-off between retries of a failed insert" },
 	{ "timeout-seconds", NULL, K_UINT, 1, 86400, "300", OFF(timeout_s), "time limit of one HTTP request" },
 	{ "max-groups", NULL, K_UINT, 0, 100000000, "0", OFF(max_groups),
-	  "aggregate groups held per file before they are inserted (bounds memory); 0 = 524288 / --insert-processes, at most 262144" },
+	  "aggregate groups held per file before they are inserted (bounds memory); 0 = 262144 / --insert-processes" },
 	{ "traffic-dir-def-mode", "TRAFFIC_DIR_DEF_MODE", K_UINT, 0, 4, "0", OFF(traffic_dir_def_mode),
 	  "subscriber side: 0 as is (DPI flags), 1 by AS (fullflow), 2 by CIDR, 3 AS and CIDR, 4 AS or CIDR" },
 	{ "subscriber-filter-mode", "SUBSCRIBER_FILTER_MODE", K_UINT, 0, 4, "0", OFF(subscriber_filter_mode),
@@ -245,7 +245,7 @@ unsigned loader_max_groups(const struct loader_config *c)
 {
 	if (c->max_groups)
 		return c->max_groups < 1000 ? 1000 : c->max_groups;
-	unsigned n = 524288u / (c->insert_processes ? c->insert_processes : 1);
+	unsigned n = 262144u / (c->insert_processes ? c->insert_processes : 1);
 	return n > 262144u ? 262144u : n < 1000u ? 1000u : n;
 }
 

@@ -87,8 +87,8 @@ int loader_opt_set(struct loader_config *c, const char *name, const char *value,
 /* Checks across settings (period divides 15 min, known aggregate keys ...).
  * 0 or -1 with a message. */
 /* Aggregate groups per worker before a flush: --max-groups, or when 0 a
- * share of a fixed budget (524288 groups over --insert-processes, at most
- * 262144 each), so that memory stays bounded however many processes run. */
+ * share of a fixed budget (262144 groups over --insert-processes), so that
+ * the aggregation's memory stays the same however many processes run. */
 unsigned loader_max_groups(const struct loader_config *c);
 int loader_config_check(const struct loader_config *c, char *err, size_t errlen);
 

@@ -213,6 +213,32 @@ static void roundtrip_f(enum loader_format f, enum loader_compress c, size_t row
 	encoder_close(e);
 }
 
+/* The string byte count (insert cut points) is the same in both formats. */
+static void test_str_bytes(void **state)
+{
+	(void)state;
+	const struct qs_stream_def *d = qs_stream_by_name("fullflow");
+	struct encoder *a = encoder_open(d, LF_CSV, LC_NONE, 1), *b = encoder_open(d, LF_ROWBINARY, LC_NONE, 1);
+	struct qs_record r;
+	uint64_t want = 0;
+	for (size_t i = 0; i < 100; i++) {
+		char login[40];
+		int n = snprintf(login, sizeof login, "user\"%zu,", i * 7919);
+		fill(&r, d, login, (size_t)n);
+		if (i % 3 == 0)
+			qs_record_set_bytes(&r, qs_column_index(d, "host"), (const uint8_t *)"example.com", 11);
+		want += (uint64_t)n + (i % 3 == 0 ? 11 : 0);
+		assert_int_equal(encoder_add(a, &r), 0);
+		assert_int_equal(encoder_add(b, &r), 0);
+	}
+	assert_int_equal(encoder_str_bytes(a), want);
+	assert_int_equal(encoder_str_bytes(b), want);
+	encoder_reset(b);
+	assert_int_equal(encoder_str_bytes(b), 0);
+	encoder_close(a);
+	encoder_close(b);
+}
+
 static void roundtrip(enum loader_compress c, size_t rows, const char *s, size_t slen)
 {
 	roundtrip_f(LF_CSV, c, rows, s, slen);
@@ -341,7 +367,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_numbers), cmocka_unit_test(test_addresses), cmocka_unit_test(test_times),
 		cmocka_unit_test(test_row), cmocka_unit_test(test_rowbinary_row), cmocka_unit_test(test_rowbinary_tables),
-		cmocka_unit_test(test_compressed),
+		cmocka_unit_test(test_str_bytes), cmocka_unit_test(test_compressed),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
