@@ -74,6 +74,20 @@ int qs_cfg_recv_argv(const struct qs_config *c, enum qs_stream s, unsigned dpi, 
 		opt(a, "delay-seconds", "%u", r->rotate_delay_seconds) ||
 		opt(a, "udp-timeout", "%u", r->udp_timeout_seconds) ||
 		opt(a, "udp-rcvbuf-mb", "%u", r->udp_rcvbuf_mb) || opt(a, "log-level", "%u", c->paths.log_level);
+	if (r->nexports) {
+		/* The manual's EXPORT list: ip/port/proto[,ip/port/proto]. */
+		char list[QS_CFG_MAX_EXPORTS * 96] = "";
+		size_t used = 0;
+		for (unsigned i = 0; i < r->nexports && used < sizeof list; i++) {
+			const struct qs_cfg_export *x = &r->exports[i];
+			int n = snprintf(list + used, sizeof list - used, "%s%s/%u/%s", i ? "," : "", x->host, x->port,
+					 x->transport == QS_CFG_UDP ? "udp" : "tcp");
+			if (n < 0)
+				break;
+			used += (size_t)n;
+		}
+		e |= opt(a, "export", "%s", list);
+	}
 	return too_long(e, err, errlen);
 }
 

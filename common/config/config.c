@@ -281,10 +281,6 @@ int qs_config_notices(const struct qs_config *c, char *out, size_t outlen)
 			const char *sn = qs_stream_def((enum qs_stream)s)->name;
 			if (!r->loc.present)
 				continue;
-			if (r->nexports)
-				notice(out, outlen, &n, "receivers[%u].%s.export: re-export is not implemented by "
-				       "qoestor-recv yet; the %u target(s) are kept in the config but nothing is sent",
-				       i, sn, r->nexports);
 			if (r->transport == QS_CFG_UDP)
 				notice(out, outlen, &n, "receivers[%u].%s: udp loses IPFIX messages larger than the MTU; "
 				       "prefer tcp", i, sn);

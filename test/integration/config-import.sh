@@ -191,7 +191,10 @@ grep -q "subscriber_filter_mode: 2" "$T/cidr.yaml" || fail "SUBSCRIBER_FILTER_MO
 imp export
 grep -q "export: \[10.0.0.2/1600/tcp\]" "$T/export.eff" || fail "fullflow export target lost"
 grep -q "export: \[10.0.0.2/1601/tcp\]" "$T/export.eff" || fail "clickstream export target lost"
-grep -q "re-export is not implemented by qoestor-recv yet" "$T/export.chk" || fail "no notice that export is not implemented"
+"$C" --config "$T/export.yaml" args recv fullflow-0 | grep -q -- "--export 10.0.0.2/1600/tcp" ||
+	fail "the receiver's command line lacks the export target"
+"$C" --config "$T/export.yaml" args recv clickstream-0 | grep -q -- "--export 10.0.0.2/1601/tcp" ||
+	fail "the clickstream receiver's command line lacks the export target"
 
 note "what import-env does not understand, it names"
 printf 'IPFIX_FULLFLOW_PORT[0]=15oo\nMYSTERY=1\nIPFIX_FULLFLOW_PORT=1500\n' > "$T/bad.env"

@@ -26,7 +26,8 @@ static const char yaml[] =
 	"receivers:\n"
 	"  - dpi: 2\n"
 	"    listen: 0.0.0.0\n"
-	"    fullflow: {rotate_minutes: 5, rotate_delay_seconds: 30, dump_insert_processes: 3}\n"
+	"    fullflow: {rotate_minutes: 5, rotate_delay_seconds: 30, dump_insert_processes: 3,\n"
+	"               export: [10.0.0.2/9920/tcp, 10.0.0.3/3440/udp]}\n"
 	"    clickstream: {transport: udp, port: 2001, listen: \"::1\", udp_timeout_seconds: 60, udp_rcvbuf_mb: 8}\n"
 	"loader:\n"
 	"  clickhouse: [http://127.0.0.1:8123, http://127.0.0.2:8123]\n"
@@ -66,6 +67,7 @@ static void test_recv(void **state)
 	assert_int_equal(o.rotate_s, 300);
 	assert_int_equal(o.delay_s, 30);
 	assert_int_equal(o.log_level, 7);
+	assert_string_equal(o.export_spec, "10.0.0.2/9920/tcp,10.0.0.3/3440/udp");
 	assert_int_equal(qs_cfg_recv_argv(&cfg, QS_CLICKSTREAM, 2, "qoestor-recv", &a, err, sizeof err), 0);
 	if (recv_opts_parse(&o, a.argc, a.argv, err, sizeof err) != 0)
 		fail_msg("qoestor-recv refused the generated options: %s", err);
@@ -74,6 +76,7 @@ static void test_recv(void **state)
 	assert_int_equal(o.delay_s, 400);
 	assert_int_equal(o.udp_timeout_s, 60);
 	assert_int_equal(o.udp_rcvbuf_mb, 8);
+	assert_string_equal(o.export_spec, "");
 }
 
 static void test_loader(void **state)
