@@ -5,16 +5,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum op_kind {
-	OP_U8,      /* 1-byte integer */
-	OP_U16,     /* big-endian integers of 2, 4, 8 bytes */
+enum op_kind {      /* the order of the groups in a segment */
+	OP_U8,          /* 1-byte integer */
+	OP_U16,         /* big-endian integers of 2, 4, 8 bytes */
 	OP_U32,
 	OP_U64,
-	OP_UN,      /* big-endian integer of 3, 5, 6 or 7 bytes */
-	OP_BYTES,   /* fixed byte string (IPv6, MAC, fixed-length text) */
-	OP_VAR,     /* RFC 7011 varlen into a column */
-	OP_VARSKIP, /* varlen stepped over */
-	OP_UPTIME,  /* NetFlow sysUpTime (ms, 4 bytes) -> epoch ms */
+	OP_UN,          /* big-endian integer of 3, 5, 6 or 7 bytes */
+	OP_BYTES,       /* fixed byte string (IPv6, MAC, fixed-length text) */
+	OP_UPTIME,      /* NetFlow sysUpTime (ms, 4 bytes) -> epoch ms */
+	OP_VAR,         /* RFC 7011 varlen into a column (ends a segment) */
 };
 
 int cp_find_col(const struct qs_stream_def *def, uint32_t pen, uint16_t ie, uint16_t len)
@@ -63,11 +62,11 @@ static int has_field(const struct cp_field *f, size_t n, uint32_t pen, uint16_t 
 struct cp_plan *cp_compile(const struct qs_stream_def *def, const struct cp_field *fields, size_t n,
                            int uptime, cp_refused_fn refused, void *ctx)
 {
-	struct cp_plan *p = calloc(1, sizeof *p + (n ? n : 1) * sizeof(struct cp_op));
-	if (!p)
+	/* first pass: each element's kind and column (-1: skipped) */
+	struct el { int kind, col; uint16_t len; } *e = calloc(n ? n : 1, sizeof *e);
+	if (!e)
 		return NULL;
 	uint64_t used[(QS_MAX_COLS + 63) / 64] = { 0 };
-	uint32_t skip = 0;
 	int start_col = -1, end_col = -1;
 	if (uptime) {
 		if (!has_field(fields, n, 0, 152))
@@ -75,10 +74,10 @@ struct cp_plan *cp_compile(const struct qs_stream_def *def, const struct cp_fiel
 		if (!has_field(fields, n, 0, 153))
 			end_col = cp_find_col(def, 0, 153, 8);
 	}
+	size_t nsegs = 1, nfops = 0;
 	for (size_t i = 0; i < n; i++) {
 		const struct cp_field *f = &fields[i];
 		int var = f->len == CP_VARLEN;
-		p->minlen += var ? 1 : f->len;
 		int col = cp_find_col(def, f->pen, f->ie, f->len);
 		int kind = -1;
 		if (uptime && f->pen == 0 && f->len == 4 && (f->ie == 22 || f->ie == 21)) {
@@ -98,32 +97,64 @@ struct cp_plan *cp_compile(const struct qs_stream_def *def, const struct cp_fiel
 				col = -1;
 			}
 		}
-		if (col < 0 && !var) {
-			skip += f->len;
-			continue;
-		}
-		struct cp_op *op = &p->ops[p->nops++];
-		op->skip = skip;
-		skip = 0;
-		op->col = col;
-		op->kind = (uint8_t)(col < 0 ? OP_VARSKIP : kind);
-		op->len = var ? 0 : f->len;
-		if (col >= 0) {
+		if (col >= 0)
 			used[col >> 6] |= (uint64_t)1 << (col & 63);
-			p->present[col >> 6] |= (uint64_t)1 << (col & 63);
+		e[i].kind = var ? OP_VAR : kind;
+		e[i].col = col;
+		e[i].len = var ? 0 : f->len;
+		nsegs += var;
+		nfops += !var && col >= 0;
+	}
+	struct cp_plan *p = calloc(1, sizeof *p + nsegs * sizeof(struct cp_seg) + (nfops ? nfops : 1) *
+	                                             sizeof(struct cp_fop));
+	if (!p) {
+		free(e);
+		return NULL;
+	}
+	p->segs = (struct cp_seg *)(p + 1);
+	p->fops = (struct cp_fop *)(p->segs + nsegs);
+	/* second pass: segments; in each, the fixed elements grouped by kind */
+	size_t seg_first = 0, nf = 0;
+	for (size_t i = 0; i <= n; i++) {
+		if (i < n && e[i].kind != OP_VAR)
+			continue;
+		struct cp_seg *sg = &p->segs[p->nsegs++];
+		for (int k = 0; k < CP_NKINDS; k++) {
+			sg->start[k] = (uint16_t)nf;
+			uint32_t off = 0;
+			for (size_t j = seg_first; j < i; j++) {
+				if (e[j].col >= 0 && e[j].kind == k) {
+					p->fops[nf].off = (uint16_t)off;
+					p->fops[nf].len = e[j].len;
+					p->fops[nf].col = e[j].col;
+					nf++;
+				}
+				off += e[j].len;
+			}
+			sg->fixed = off;
+		}
+		sg->start[CP_NKINDS] = (uint16_t)nf;
+		sg->vcol = -1;
+		if (i < n) {
+			sg->has_var = 1;
+			sg->vcol = e[i].col;
+			p->has_var = 1;
+		}
+		p->minlen += sg->fixed + sg->has_var;
+		seg_first = i + 1;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (e[i].col >= 0) {
+			p->present[e[i].col >> 6] |= (uint64_t)1 << (e[i].col & 63);
 			p->ncols++;
 		}
-		if (var)
-			p->has_var = 1;
+	/* after: the bytes the record still needs once a segment's varlen value is read */
+	uint32_t need = 0;
+	for (size_t k = p->nsegs; k-- > 0;) {
+		p->segs[k].after = need;
+		need += p->segs[k].fixed + p->segs[k].has_var;
 	}
-	p->tail = skip;
-	/* after: the bytes the record still needs once a varlen value is read */
-	uint32_t need = p->tail;
-	for (size_t i = p->nops; i-- > 0;) {
-		struct cp_op *op = &p->ops[i];
-		op->after = need;
-		need += op->skip + (op->kind == OP_VAR || op->kind == OP_VARSKIP ? 1u : op->len);
-	}
+	free(e);
 	return p;
 }
 
@@ -161,66 +192,55 @@ int cp_run(const struct cp_plan *plan, const struct qs_stream_def *def, const ui
 	struct qs_value *v = r->v;
 	r->def = def;
 	memcpy(r->present, plan->present, sizeof r->present);
-	for (uint32_t i = 0; i < plan->nops; i++) {
-		const struct cp_op *op = &plan->ops[i];
-		q += op->skip;
-		uint32_t x32;
-		uint16_t x16;
-		uint64_t x64;
-		switch (op->kind) {
-		case OP_U8:
-			v[op->col].u = q[0];
-			q += 1;
-			break;
-		case OP_U16:
-			memcpy(&x16, q, 2);
-			v[op->col].u = __builtin_bswap16(x16);
-			q += 2;
-			break;
-		case OP_U32:
-			memcpy(&x32, q, 4);
-			v[op->col].u = __builtin_bswap32(x32);
-			q += 4;
-			break;
-		case OP_U64:
-			memcpy(&x64, q, 8);
-			v[op->col].u = __builtin_bswap64(x64);
-			q += 8;
-			break;
-		case OP_UN:
-			v[op->col].u = be_n(q, op->len);
-			q += op->len;
-			break;
-		case OP_BYTES:
-			v[op->col].p = q;
-			v[op->col].len = op->len;
-			q += op->len;
-			break;
-		case OP_VAR:
-		case OP_VARSKIP: {
+	for (uint32_t s = 0; s < plan->nsegs; s++) {
+		const struct cp_seg *sg = &plan->segs[s];
+		const struct cp_fop *f = plan->fops;
+		unsigned j = sg->start[OP_U8];
+		for (; j < sg->start[OP_U16]; j++)
+			v[f[j].col].u = q[f[j].off];
+		for (; j < sg->start[OP_U32]; j++) {
+			uint16_t x;
+			memcpy(&x, q + f[j].off, 2);
+			v[f[j].col].u = __builtin_bswap16(x);
+		}
+		for (; j < sg->start[OP_U64]; j++) {
+			uint32_t x;
+			memcpy(&x, q + f[j].off, 4);
+			v[f[j].col].u = __builtin_bswap32(x);
+		}
+		for (; j < sg->start[OP_UN]; j++) {
+			uint64_t x;
+			memcpy(&x, q + f[j].off, 8);
+			v[f[j].col].u = __builtin_bswap64(x);
+		}
+		for (; j < sg->start[OP_BYTES]; j++)
+			v[f[j].col].u = be_n(q + f[j].off, f[j].len);
+		for (; j < sg->start[OP_UPTIME]; j++) {
+			v[f[j].col].p = q + f[j].off;
+			v[f[j].col].len = f[j].len;
+		}
+		for (; j < sg->start[CP_NKINDS]; j++) {
+			uint32_t x;
+			memcpy(&x, q + f[j].off, 4);
+			x = __builtin_bswap32(x);
+			/* uptime arithmetic in 32 bits wraps with the exporter's counter */
+			uint32_t ago = m ? m->uptime_ms - x : 0;
+			uint64_t base = m ? m->export_ms : 0;
+			v[f[j].col].u = base >= ago ? base - ago : 0;
+		}
+		q += sg->fixed;
+		if (sg->has_var) {
 			uint32_t l;
-			if (varlen(&q, end, op->after, &l) < 0)
+			if (varlen(&q, end, sg->after, &l) < 0)
 				return -1;
-			if (op->kind == OP_VAR) {
-				v[op->col].p = l ? q : NULL;
-				v[op->col].len = l;
+			if (sg->vcol >= 0) {
+				v[sg->vcol].p = l ? q : NULL;
+				v[sg->vcol].len = l;
 			}
 			q += l;
-			break;
-		}
-		case OP_UPTIME: {
-			memcpy(&x32, q, 4);
-			x32 = __builtin_bswap32(x32);
-			/* uptime arithmetic in 32 bits wraps with the exporter's counter */
-			uint32_t ago = m ? m->uptime_ms - x32 : 0;
-			uint64_t base = m ? m->export_ms : 0;
-			v[op->col].u = base >= ago ? base - ago : 0;
-			q += 4;
-			break;
-		}
 		}
 	}
-	*p = q + plan->tail;
+	*p = q;
 	return 0;
 }
 
@@ -231,18 +251,16 @@ int cp_skip(const struct cp_plan *plan, const uint8_t **p, const uint8_t *end)
 		return 0;
 	}
 	const uint8_t *q = *p;
-	for (uint32_t i = 0; i < plan->nops; i++) {
-		const struct cp_op *op = &plan->ops[i];
-		q += op->skip;
-		if (op->kind == OP_VAR || op->kind == OP_VARSKIP) {
+	for (uint32_t s = 0; s < plan->nsegs; s++) {
+		const struct cp_seg *sg = &plan->segs[s];
+		q += sg->fixed;
+		if (sg->has_var) {
 			uint32_t l;
-			if (varlen(&q, end, op->after, &l) < 0)
+			if (varlen(&q, end, sg->after, &l) < 0)
 				return -1;
 			q += l;
-		} else {
-			q += op->len;
 		}
 	}
-	*p = q + plan->tail;
+	*p = q;
 	return 0;
 }

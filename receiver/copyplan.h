@@ -40,24 +40,36 @@ struct cp_field {            /* one template element as it is on the wire */
 	uint16_t len;            /* wire length; CP_VARLEN = RFC 7011 variable length */
 };
 
-struct cp_op {
-	uint32_t skip;           /* fixed bytes to step over before this element */
-	uint32_t after;          /* varlen ops: bytes the rest of the record needs at least */
-	uint16_t len;            /* fixed length (0 for varlen) */
-	uint8_t kind;            /* private to copyplan.c */
-	uint8_t pad;
-	int32_t col;             /* column, or -1 (a varlen element that is skipped) */
+/* A plan cuts a record into segments: a run of fixed-length elements, then
+ * at most one varlen element. The fixed elements of a segment are grouped by
+ * how they are read (all 1-byte integers, then 2-byte, ...) with their
+ * offsets in the segment, so a run is a few tight loops, not a switch per
+ * element. Private to copyplan.c except minlen, ncols, has_var, present. */
+#define CP_NKINDS 7              /* U8, U16, U32, U64, UN, BYTES, UPTIME */
+
+struct cp_fop {                  /* a fixed element that fills a column */
+	uint16_t off;                /* in its segment */
+	uint16_t len;
+	int32_t col;
+};
+
+struct cp_seg {
+	uint32_t fixed;              /* bytes of its fixed elements (skipped ones included) */
+	uint32_t after;              /* bytes the rest of the record needs after the varlen value */
+	int32_t vcol;                /* the varlen element's column, or -1 (skipped) */
+	uint16_t has_var;            /* a varlen element ends the segment */
+	uint16_t start[CP_NKINDS + 1]; /* fops[start[k]..start[k+1]) are of kind k */
 };
 
 struct cp_plan {
 	uint32_t minlen;         /* the shortest record (a varlen counts 1 byte); 0 = no record
 	                          * can be decoded (withdrawal, or only zero-length elements) */
-	uint32_t tail;           /* fixed bytes after the last op */
-	uint32_t nops;
 	uint32_t ncols;          /* columns this template fills */
 	int has_var;
 	uint64_t present[(QS_MAX_COLS + 63) / 64]; /* the columns every record of it fills */
-	struct cp_op ops[];
+	uint32_t nsegs;
+	struct cp_seg *segs;     /* point into the same allocation */
+	struct cp_fop *fops;
 };
 
 /* Per-message context of a run (only NetFlow uptime conversions read it). */

@@ -36,8 +36,17 @@ struct col_buf {
 	size_t slen, scap;
 };
 
-/* How append stores a column: integer widths, byte strings of fixed width, str. */
+/* How append stores a column: integer widths, byte strings of fixed width, str
+ * (the order of the groups in struct shape). */
 enum col_kind { K_U8, K_U16, K_U32, K_U64, K_B16, K_B6, K_STR };
+
+#define SHAPES 4
+struct shape {
+	uint64_t present[(QS_MAX_COLS + 63) / 64];
+	uint16_t start[K_STR + 2];   /* cols[start[k]..start[k+1]) are the columns of kind k */
+	uint16_t cols[QS_MAX_COLS];
+	int valid;
+};
 
 struct spool_writer {
 	const struct qs_stream_def *def;
@@ -65,6 +74,8 @@ struct spool_writer {
 	size_t str_bytes;          /* string bytes and their 4-byte lengths */
 	struct col_buf *cols;
 	uint8_t *wp[QS_MAX_COLS];  /* next value goes here (in cols[i].vals) */
+	struct shape shapes[SHAPES];
+	unsigned next_shape;
 	uint64_t *rowpres;         /* per row: the record's presence words (pw of them);
 	                            * the column bitmaps are built from them per block */
 	size_t pw;
@@ -253,60 +264,102 @@ struct spool_writer *spool_writer_open(const struct spool_writer_opts *o, char *
 	return w;
 }
 
+/* A presence set compiled for append: the present columns grouped by how
+ * they are stored, so append runs one tight loop per kind instead of a
+ * switch per value. A few are cached (a stream's templates give a handful of
+ * shapes, e.g. IPv4 and IPv6 fullflow records). */
+static const struct shape *shape_of(struct spool_writer *w, const uint64_t *present)
+{
+	for (unsigned k = 0; k < SHAPES; k++) {
+		const struct shape *sh = &w->shapes[k];
+		if (sh->valid && !memcmp(sh->present, present, w->pw * sizeof *present))
+			return sh;
+	}
+	struct shape *sh = &w->shapes[w->next_shape++ % SHAPES];
+	memset(sh, 0, sizeof *sh);
+	memcpy(sh->present, present, w->pw * sizeof *present);
+	uint16_t n = 0;
+	for (unsigned kind = 0; kind <= K_STR; kind++) {
+		sh->start[kind] = n;
+		for (size_t i = 0; i < w->def->ncols; i++)
+			if (((present[i >> 6] >> (i & 63)) & 1) && w->kind[i] == kind)
+				sh->cols[n++] = (uint16_t)i;
+	}
+	sh->start[K_STR + 1] = n;
+	sh->valid = 1;
+	return sh;
+}
+
 /* Append one record's values to the column buffers; the caller checked sizes
  * and reserved the string bytes. The hot loop of the writer. */
 static void append(struct spool_writer *w, const struct qs_record *r)
 {
 	size_t ncols = w->def->ncols;
 	uint64_t *rp = w->rowpres + (size_t)w->rows * w->pw;
-	for (size_t k = 0; k * 64 < ncols; k++) {
+	for (size_t k = 0; k < w->pw; k++) {
 		uint64_t bits = r->present[k];
 		if ((k + 1) * 64 > ncols)
 			bits &= ((uint64_t)1 << (ncols - k * 64)) - 1;
 		rp[k] = bits;
-		while (bits) {
-			size_t i = k * 64 + (size_t)__builtin_ctzll(bits);
-			bits &= bits - 1;
-			const struct qs_value *v = &r->v[i];
-			uint8_t *d = w->wp[i];
-			switch (w->kind[i]) {
-			case K_U8: *d = (uint8_t)v->u; w->wp[i] = d + 1; break;
-			case K_U16: spf_put16(d, (uint16_t)v->u); w->wp[i] = d + 2; break;
-			case K_U32: spf_put32(d, (uint32_t)v->u); w->wp[i] = d + 4; break;
-			case K_U64: spf_put64(d, v->u); w->wp[i] = d + 8; break;
-			case K_B16: /* a wrong length keeps what fits, zero-padded */
-				if (v->p && v->len == 16) {
-					memcpy(d, v->p, 16);
-				} else {
-					memset(d, 0, 16);
-					if (v->p)
-						memcpy(d, v->p, v->len < 16 ? v->len : 16);
-				}
-				w->wp[i] = d + 16;
-				break;
-			case K_B6:
-				if (v->p && v->len == 6) {
-					memcpy(d, v->p, 6);
-				} else {
-					memset(d, 0, 6);
-					if (v->p)
-						memcpy(d, v->p, v->len < 6 ? v->len : 6);
-				}
-				w->wp[i] = d + 6;
-				break;
-			case K_STR: {
-				struct col_buf *c = &w->cols[i];
-				spf_put32(d, v->len);
-				w->wp[i] = d + 4;
-				if (v->len) { /* room reserved by reserve_strings */
-					memcpy(c->sbytes + c->slen, v->p, v->len);
-					c->slen += v->len;
-				}
-				w->str_bytes += 4 + (size_t)v->len;
-				break;
-			}
-			}
+	}
+	const struct shape *sh = shape_of(w, rp);
+	const struct qs_value *v = r->v;
+	uint8_t **wp = w->wp;
+	const uint16_t *c = sh->cols;
+	unsigned j = sh->start[K_U8];
+	for (; j < sh->start[K_U16]; j++) {
+		unsigned i = c[j];
+		*wp[i]++ = (uint8_t)v[i].u;
+	}
+	for (; j < sh->start[K_U32]; j++) {
+		unsigned i = c[j];
+		spf_put16(wp[i], (uint16_t)v[i].u);
+		wp[i] += 2;
+	}
+	for (; j < sh->start[K_U64]; j++) {
+		unsigned i = c[j];
+		spf_put32(wp[i], (uint32_t)v[i].u);
+		wp[i] += 4;
+	}
+	for (; j < sh->start[K_B16]; j++) {
+		unsigned i = c[j];
+		spf_put64(wp[i], v[i].u);
+		wp[i] += 8;
+	}
+	for (; j < sh->start[K_B6]; j++) { /* a wrong length keeps what fits, zero-padded */
+		unsigned i = c[j];
+		uint8_t *d = wp[i];
+		if (v[i].p && v[i].len == 16) {
+			memcpy(d, v[i].p, 16);
+		} else {
+			memset(d, 0, 16);
+			if (v[i].p)
+				memcpy(d, v[i].p, v[i].len < 16 ? v[i].len : 16);
 		}
+		wp[i] = d + 16;
+	}
+	for (; j < sh->start[K_STR]; j++) {
+		unsigned i = c[j];
+		uint8_t *d = wp[i];
+		if (v[i].p && v[i].len == 6) {
+			memcpy(d, v[i].p, 6);
+		} else {
+			memset(d, 0, 6);
+			if (v[i].p)
+				memcpy(d, v[i].p, v[i].len < 6 ? v[i].len : 6);
+		}
+		wp[i] = d + 6;
+	}
+	for (; j < sh->start[K_STR + 1]; j++) {
+		unsigned i = c[j];
+		struct col_buf *cb = &w->cols[i];
+		spf_put32(wp[i], v[i].len);
+		wp[i] += 4;
+		if (v[i].len) { /* room reserved by reserve_strings */
+			memcpy(cb->sbytes + cb->slen, v[i].p, v[i].len);
+			cb->slen += v[i].len;
+		}
+		w->str_bytes += 4 + (size_t)v[i].len;
 	}
 	w->rows++;
 }
