@@ -111,6 +111,10 @@ int qs_cfg_loader_argv(const struct qs_config *c, const char *prog, struct qs_cf
 		e |= opt(a, "password-file", "%s", l->password_file);
 	if (l->auth_headers)
 		e |= add(a, "--auth-headers");
+	if (l->tls_ca_file[0])
+		e |= opt(a, "tls-ca-file", "%s", l->tls_ca_file);
+	if (l->insert_settings[0])
+		e |= opt(a, "insert-settings", "%s", l->insert_settings);
 	e |= opt(a, "database", "%s", l->database) || opt(a, "raw-ttl-hours", "%u", l->raw_ttl_hours) ||
 	     opt(a, "agg-ttl-days", "%u", l->agg_ttl_days) || opt(a, "dedup-window", "%u", l->dedup_window) ||
 	     opt(a, "spool", "%s", c->paths.spool) || opt(a, "dictionaries", "%s", c->dicts.dir);
@@ -134,7 +138,9 @@ int qs_cfg_loader_argv(const struct qs_config *c, const char *prog, struct qs_cf
 			e |= opt(a, name, "%u", sum > 64 ? 64 : sum);
 		}
 	}
-	e |= opt(a, "insert-rows", "%u", l->insert_rows) || opt(a, "compression", "%s", compression_name(l->compression)) ||
+	e |= opt(a, "insert-rows", "%u", l->insert_rows) || opt(a, "format", "%s", l->format ? "csv" : "rowbinary") ||
+	     opt(a, "settle-seconds", "%u", l->settle_seconds) ||
+	     opt(a, "compression", "%s", compression_name(l->compression)) ||
 	     opt(a, "compression-level", "%u", l->compression_level) ||
 	     opt(a, "rescan-seconds", "%u", l->rescan_seconds) ||
 	     opt(a, "retry-max-seconds", "%u", l->retry_max_seconds) ||

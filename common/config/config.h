@@ -81,6 +81,9 @@ struct qs_cfg_loader {
 	char archive[QS_CFG_PATH];
 	unsigned insert_processes, insert_rows;
 	unsigned compression;         /* 0 none, 1 gzip, 2 zstd (as enum loader_compress) */
+	unsigned format;              /* 0 rowbinary, 1 csv */
+	unsigned settle_seconds;
+	char tls_ca_file[QS_CFG_PATH], insert_settings[512];
 	unsigned compression_level, rescan_seconds, retry_max_seconds, timeout_seconds, max_groups;
 	unsigned traffic_dir_def_mode, subscriber_filter_mode, subscriber_exclude_mode;
 	unsigned ulr_replace_login_with_vchannel, ulr_use_dic_when_replacing_login;

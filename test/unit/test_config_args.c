@@ -43,6 +43,10 @@ static const char yaml[] =
 	"  nat_agg_log_group_time_interval: 5\n"
 	"  fullflow_agg_period: 5\n"
 	"  compression: gzip\n"
+	"  format: csv\n"
+	"  settle_seconds: 5\n"
+	"  tls_ca_file: /etc/ssl/ca.pem\n"
+	"  insert_settings: max_insert_threads=2\n"
 	"  metrics: 127.0.0.1:9465\n"
 	"paths:\n"
 	"  spool: /srv/spool\n"
@@ -117,6 +121,11 @@ static void test_loader(void **state)
 	assert_int_equal(lc.nat_agg_interval_min, 5);
 	assert_int_equal(lc.fullflow_agg_period_min, 5);
 	assert_int_equal(lc.compress, LC_GZIP);
+	assert_int_equal(lc.format, LF_CSV);
+	assert_int_equal(lc.settle_s, 5);
+	assert_string_equal(lc.tls_ca_file, "/etc/ssl/ca.pem");
+	assert_string_equal(lc.insert_settings, "max_insert_threads=2");
+	assert_int_equal(lc.max_groups, 0); /* the shared budget, the loader's default */
 	assert_int_equal(lc.stream_processes[QS_FULLFLOW], 3);
 	assert_string_equal(lc.metrics_listen, "127.0.0.1:9465");
 	loader_config_free(&lc);
