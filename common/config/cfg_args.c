@@ -73,7 +73,12 @@ int qs_cfg_recv_argv(const struct qs_config *c, enum qs_stream s, unsigned dpi, 
 		opt(a, "rotate-seconds", "%u", r->rotate_minutes * 60) ||
 		opt(a, "delay-seconds", "%u", r->rotate_delay_seconds) ||
 		opt(a, "udp-timeout", "%u", r->udp_timeout_seconds) ||
-		opt(a, "udp-rcvbuf-mb", "%u", r->udp_rcvbuf_mb) || opt(a, "log-level", "%u", c->paths.log_level);
+		opt(a, "udp-rcvbuf-mb", "%u", r->udp_rcvbuf_mb) || opt(a, "log-level", "%u", c->paths.log_level) ||
+		opt(a, "udp-hold-seconds", "%u", r->udp_hold_seconds) || opt(a, "udp-hold-kb", "%u", r->udp_hold_kb) ||
+		opt(a, "udp-template-lifetime", "%u", r->udp_template_lifetime_seconds) ||
+		opt(a, "export-queue-mb", "%u", r->export_queue_mb) || opt(a, "accept", "%s", r->accept);
+	if (r->metrics[0])
+		e |= opt(a, "metrics", "%s", r->metrics);
 	if (r->nexports) {
 		/* The manual's EXPORT list: ip/port/proto[,ip/port/proto]. */
 		char list[QS_CFG_MAX_EXPORTS * 96] = "";

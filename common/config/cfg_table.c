@@ -53,6 +53,18 @@ static const struct cfg_key receiver_keys[] = {
 	     "udp: forget an exporter (and its templates) silent for N seconds"),
 	UINT(R, "udp_rcvbuf_mb", udp_rcvbuf_mb, 1, 2048, "64", NULL,
 	     "udp: socket receive buffer in MiB (the kernel caps it at net.core.rmem_max)"),
+	UINT(R, "udp_hold_seconds", udp_hold_seconds, 0, 3600, "10", NULL,
+	     "udp: keep data that arrives before its template this long (0 = count it as unknown at once)"),
+	UINT(R, "udp_hold_kb", udp_hold_kb, 0, 1048576, "4096", NULL, "udp: memory for such held data, KiB"),
+	UINT(R, "udp_template_lifetime_seconds", udp_template_lifetime_seconds, 0, 86400, "1800", NULL,
+	     "udp: forget a template the exporter has not sent again for N seconds (0 = never)"),
+	UINT(R, "export_queue_mb", export_queue_mb, 1, 4096, "16", NULL,
+	     "re-export: buffer per target, MiB; what does not fit is dropped and counted"),
+	TEXT(R, CT_STR, "accept", accept, 1, "ipfix",
+	     "formats taken on this port: ipfix, netflow9, netflow5, comma-separated (the DPI's "
+	     "netflow_full_collector_type 0 sends NetFlow v5)"),
+	TEXT(R, CT_HOSTPORT, "metrics", metrics, 0, "",
+	     "ADDR:PORT where this receiver serves Prometheus metrics; empty = none"),
 };
 #undef R
 

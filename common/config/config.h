@@ -61,6 +61,10 @@ struct qs_cfg_receiver {
 	unsigned nexports;
 	unsigned udp_timeout_seconds;
 	unsigned udp_rcvbuf_mb;
+	unsigned udp_hold_seconds, udp_hold_kb, udp_template_lifetime_seconds;
+	unsigned export_queue_mb;
+	char accept[64];              /* ipfix[,netflow9][,netflow5] */
+	char metrics[64];             /* ADDR:PORT of its Prometheus endpoint; "" = none */
 };
 
 struct qs_cfg_dpi {

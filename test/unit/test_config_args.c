@@ -28,7 +28,9 @@ static const char yaml[] =
 	"    listen: 0.0.0.0\n"
 	"    fullflow: {rotate_minutes: 5, rotate_delay_seconds: 30, dump_insert_processes: 3,\n"
 	"               export: [10.0.0.2/9920/tcp, 10.0.0.3/3440/udp]}\n"
-	"    clickstream: {transport: udp, port: 2001, listen: \"::1\", udp_timeout_seconds: 60, udp_rcvbuf_mb: 8}\n"
+	"    clickstream: {transport: udp, port: 2001, listen: \"::1\", udp_timeout_seconds: 60, udp_rcvbuf_mb: 8,\n"
+	"                  udp_hold_seconds: 5, udp_hold_kb: 100, udp_template_lifetime_seconds: 600,\n"
+	"                  accept: \"ipfix,netflow9\", metrics: \"127.0.0.1:9470\", export_queue_mb: 2}\n"
 	"loader:\n"
 	"  clickhouse: [http://127.0.0.1:8123, http://127.0.0.2:8123]\n"
 	"  user: qoe\n"
@@ -81,6 +83,12 @@ static void test_recv(void **state)
 	assert_int_equal(o.udp_timeout_s, 60);
 	assert_int_equal(o.udp_rcvbuf_mb, 8);
 	assert_string_equal(o.export_spec, "");
+	assert_int_equal(o.udp_hold_s, 5);
+	assert_int_equal(o.udp_hold_kb, 100);
+	assert_int_equal(o.udp_lifetime_s, 600);
+	assert_int_equal(o.export_queue_mb, 2);
+	assert_string_equal(o.accept_s, "ipfix,netflow9");
+	assert_string_equal(o.metrics, "127.0.0.1:9470");
 }
 
 static void test_loader(void **state)
