@@ -11,6 +11,7 @@
 #include "body.h"
 #include "engine.h"
 #include "log.h"
+#include "netaddr.h"
 #include "sqlscan.h"
 
 #include <arpa/inet.h>
@@ -751,41 +752,8 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls, enum 
 
 static int parse_listen(const char *spec, struct sockaddr_storage *ss, char *err, size_t errlen)
 {
-	char host[256];
-	const char *port;
-	memset(ss, 0, sizeof *ss);
-	if (spec[0] == '[') {
-		const char *e = strchr(spec, ']');
-		if (!e || e[1] != ':' || (size_t)(e - spec - 1) >= sizeof host)
-			goto bad;
-		memcpy(host, spec + 1, (size_t)(e - spec - 1));
-		host[e - spec - 1] = 0;
-		port = e + 2;
-	} else {
-		const char *colon = strrchr(spec, ':');
-		if (!colon || (size_t)(colon - spec) >= sizeof host)
-			goto bad;
-		memcpy(host, spec, (size_t)(colon - spec));
-		host[colon - spec] = 0;
-		port = colon + 1;
-	}
-	char *end;
-	long pn = strtol(port, &end, 10);
-	if (*port == 0 || *end || pn < 0 || pn > 65535)
-		goto bad;
-	struct sockaddr_in *a4 = (struct sockaddr_in *)ss;
-	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
-	if (inet_pton(AF_INET, host, &a4->sin_addr) == 1) {
-		a4->sin_family = AF_INET;
-		a4->sin_port = htons((uint16_t)pn);
+	if (netaddr_parse(spec, ss) == 0)
 		return 0;
-	}
-	if (inet_pton(AF_INET6, host, &a6->sin6_addr) == 1) {
-		a6->sin6_family = AF_INET6;
-		a6->sin6_port = htons((uint16_t)pn);
-		return 0;
-	}
-bad:
 	snprintf(err, errlen, "bad listen address '%s': use ADDRESS:PORT, e.g. 127.0.0.1:8123 or [::1]:8123",
 		 spec);
 	return -1;

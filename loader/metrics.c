@@ -11,6 +11,8 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "netaddr.h"
+
 static const double lat_le[METRICS_LAT_BUCKETS] = { 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10, 60 };
 
 void metrics_insert(struct loader_metrics *m, int table, uint64_t rows, uint64_t bytes, uint64_t us)
@@ -128,38 +130,13 @@ struct metrics_server *metrics_serve(const struct loader_metrics *m, const char 
 {
 	struct sockaddr_storage ss;
 	memset(&ss, 0, sizeof ss);
-	char host[128];
-	const char *colon = strrchr(listen, ':');
-	if (!colon || (size_t)(colon - listen) >= sizeof host) {
-		snprintf(err, errlen, "--metrics %s: expected ADDR:PORT, e.g. 127.0.0.1:9465", listen);
+	if (netaddr_parse(listen, &ss) != 0) {
+		snprintf(err, errlen, "--metrics %s: not a numeric IP address and port: use ADDRESS:PORT, e.g. 127.0.0.1:9465 or [::1]:9465", listen);
 		return NULL;
 	}
-	memcpy(host, listen, (size_t)(colon - listen));
-	host[colon - listen] = 0;
-	char *end;
-	unsigned long port = strtoul(colon + 1, &end, 10);
-	if (*end || !colon[1] || port > 65535) {
-		snprintf(err, errlen, "--metrics %s: bad port", listen);
-		return NULL;
-	}
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD;
-	if (host[0] == '[') {
-		size_t n = strlen(host);
-		if (host[n - 1] == ']')
-			host[n - 1] = 0;
-		struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
-		a6->sin6_family = AF_INET6;
-		a6->sin6_port = htons((uint16_t)port);
-		if (inet_pton(AF_INET6, host + 1, &a6->sin6_addr) != 1)
-			goto bad;
-		flags |= MHD_USE_IPv6;
-	} else {
-		struct sockaddr_in *a4 = (struct sockaddr_in *)&ss;
-		a4->sin_family = AF_INET;
-		a4->sin_port = htons((uint16_t)port);
-		if (inet_pton(AF_INET, host, &a4->sin_addr) != 1)
-			goto bad;
-	}
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0);
+	unsigned port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+						     : ((struct sockaddr_in *)&ss)->sin_port);
 	struct metrics_server *s = calloc(1, sizeof *s);
 	if (!s) {
 		snprintf(err, errlen, "out of memory");
@@ -174,9 +151,6 @@ struct metrics_server *metrics_serve(const struct loader_metrics *m, const char 
 		return NULL;
 	}
 	return s;
-bad:
-	snprintf(err, errlen, "--metrics %s: '%s' is not an IP address", listen, host);
-	return NULL;
 }
 
 void metrics_stop(struct metrics_server *s)

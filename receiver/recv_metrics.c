@@ -10,6 +10,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "netaddr.h"
+
 struct recv_metrics {
 	struct MHD_Daemon *d;
 	pthread_mutex_t mu;
@@ -181,37 +183,13 @@ struct recv_metrics *recv_metrics_open(const char *listen, char *err, size_t err
 {
 	struct sockaddr_storage ss;
 	memset(&ss, 0, sizeof ss);
-	char host[128];
-	const char *colon = strrchr(listen, ':');
-	if (!colon || (size_t)(colon - listen) >= sizeof host) {
-		snprintf(err, errlen, "--metrics %s: expected ADDR:PORT, e.g. 127.0.0.1:9466", listen);
+	if (netaddr_parse(listen, &ss) != 0) {
+		snprintf(err, errlen, "--metrics %s: not a numeric IP address and port: use ADDRESS:PORT, e.g. 127.0.0.1:9466 or [::1]:9466", listen);
 		return NULL;
 	}
-	memcpy(host, listen, (size_t)(colon - listen));
-	host[colon - listen] = 0;
-	char *end;
-	unsigned long port = strtoul(colon + 1, &end, 10);
-	if (*end || !colon[1] || port > 65535) {
-		snprintf(err, errlen, "--metrics %s: bad port", listen);
-		return NULL;
-	}
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD;
-	size_t hl = strlen(host);
-	if (hl >= 2 && host[0] == '[' && host[hl - 1] == ']') {
-		host[hl - 1] = 0;
-		struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
-		a6->sin6_family = AF_INET6;
-		a6->sin6_port = htons((uint16_t)port);
-		if (inet_pton(AF_INET6, host + 1, &a6->sin6_addr) != 1)
-			goto bad;
-		flags |= MHD_USE_IPv6;
-	} else {
-		struct sockaddr_in *a4 = (struct sockaddr_in *)&ss;
-		a4->sin_family = AF_INET;
-		a4->sin_port = htons((uint16_t)port);
-		if (inet_pton(AF_INET, host, &a4->sin_addr) != 1)
-			goto bad;
-	}
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0);
+	unsigned port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+						     : ((struct sockaddr_in *)&ss)->sin_port);
 	struct recv_metrics *m = calloc(1, sizeof *m);
 	if (!m) {
 		snprintf(err, errlen, "out of memory");
@@ -227,9 +205,6 @@ struct recv_metrics *recv_metrics_open(const char *listen, char *err, size_t err
 		return NULL;
 	}
 	return m;
-bad:
-	snprintf(err, errlen, "--metrics %s: '%s' is not a numeric IP address", listen, host);
-	return NULL;
 }
 
 void recv_metrics_publish(struct recv_metrics *m, const char *text, size_t len)
