@@ -25,6 +25,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "ch/chsql.h"
 #include "schema/schema.h"
 
 #define VAS 43823
@@ -229,22 +230,6 @@ struct cell {
 	size_t len;
 };
 
-static void put_escaped(FILE *o, const uint8_t *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		switch (p[i]) {
-		case '\b': fputs("\\b", o); break;
-		case '\f': fputs("\\f", o); break;
-		case '\r': fputs("\\r", o); break;
-		case '\n': fputs("\\n", o); break;
-		case '\t': fputs("\\t", o); break;
-		case '\0': fputs("\\0", o); break;
-		case '\'': fputs("\\'", o); break;
-		case '\\': fputs("\\\\", o); break;
-		default: putc(p[i], o);
-		}
-	}
-}
 
 static void tsv_row(FILE *o, const struct qs_stream_def *def, const struct cell *cells)
 {
@@ -272,7 +257,7 @@ static void tsv_row(FILE *o, const struct qs_stream_def *def, const struct cell 
 			fprintf(o, "%02x:%02x:%02x:%02x:%02x:%02x", x->p[0], x->p[1], x->p[2], x->p[3], x->p[4], x->p[5]);
 			break;
 		case QS_STR:
-			put_escaped(o, x->p, x->len);
+			ch_tsv_write_escaped(o, x->p, x->len);
 			break;
 		}
 	}

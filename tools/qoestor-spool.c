@@ -17,6 +17,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "ch/chsql.h"
 #include "spool/spool_format.h"
 #include "spool/spool_reader.h"
 
@@ -39,22 +40,6 @@ static void usage(FILE *f)
 	      f);
 }
 
-static void put_escaped(FILE *o, const uint8_t *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		switch (p[i]) {
-		case '\b': fputs("\\b", o); break;
-		case '\f': fputs("\\f", o); break;
-		case '\r': fputs("\\r", o); break;
-		case '\n': fputs("\\n", o); break;
-		case '\t': fputs("\\t", o); break;
-		case '\0': fputs("\\0", o); break;
-		case '\'': fputs("\\'", o); break;
-		case '\\': fputs("\\\\", o); break;
-		default: putc(p[i], o);
-		}
-	}
-}
 
 static void put_time(FILE *o, uint64_t v, int ms, int raw)
 {
@@ -95,7 +80,7 @@ static void put_value(FILE *o, enum qs_type t, const struct qs_value *v, int raw
 		break;
 	case QS_TIME_MS: put_time(o, v->u, 1, raw); break;
 	case QS_TIME_S: put_time(o, v->u, 0, raw); break;
-	case QS_STR: put_escaped(o, v->p, v->len); break;
+	case QS_STR: ch_tsv_write_escaped(o, v->p, v->len); break;
 	}
 }
 
@@ -112,7 +97,7 @@ static int cmd_cat(const char *path, int raw, int header)
 		for (size_t c = 0; c < def->ncols; c++) {
 			if (c)
 				putchar('\t');
-			put_escaped(stdout, (const uint8_t *)def->cols[c].name, strlen(def->cols[c].name));
+			ch_tsv_write_escaped(stdout, (const uint8_t *)def->cols[c].name, strlen(def->cols[c].name));
 		}
 		putchar('\n');
 	}
@@ -175,7 +160,7 @@ static int cmd_info(const char *path)
 	printf("dpi             %u\n", h->dpi_id);
 	printf("instance        %s\n", h->instance);
 	printf("host            ");
-	put_escaped(stdout, (const uint8_t *)h->host, strlen(h->host));
+	ch_tsv_write_escaped(stdout, (const uint8_t *)h->host, strlen(h->host));
 	printf("\nschema version  %" PRIu32 "\n", h->schema_version);
 	printf("schema hash     %016" PRIx64 "%s\n", h->schema_hash,
 	       h->schema_hash_ok ? "" : " (DOES NOT MATCH the column list)");

@@ -81,3 +81,21 @@ int ch_sql_is_plain_ident(const char *s)
 	}
 	return n <= 200;
 }
+
+void ch_tsv_write_escaped(FILE *o, const void *data, size_t n)
+{
+	const unsigned char *p = data;
+	for (size_t i = 0; i < n; i++) {
+		switch (p[i]) {
+		case '\b': fputs("\\b", o); break;
+		case '\f': fputs("\\f", o); break;
+		case '\r': fputs("\\r", o); break;
+		case '\n': fputs("\\n", o); break;
+		case '\t': fputs("\\t", o); break;
+		case '\0': fputs("\\0", o); break;
+		case '\'': fputs("\\'", o); break;
+		case '\\': fputs("\\\\", o); break;
+		default: putc(p[i], o);
+		}
+	}
+}

@@ -30,4 +30,9 @@ char *ch_sql_ident(const char *s);
 /* 1 if s is a plain identifier ([A-Za-z_][A-Za-z0-9_]*, at most 200 bytes), else 0. */
 int ch_sql_is_plain_ident(const char *s);
 
+/* Write n bytes as a value of ClickHouse's TabSeparated format: backspace,
+ * form feed, CR, LF, tab, NUL, quote and backslash escaped, other bytes as
+ * they are. */
+void ch_tsv_write_escaped(FILE *out, const void *p, size_t n);
+
 #endif
