@@ -8,7 +8,8 @@
 #   1. one plain body (large: read by ClickHouse through FROM INFILE, parallel parse)
 #   2. one zstd body (Content-Encoding: zstd, as the loader sends)
 #   3. the same plain body passed inline (qoestor-db --spill-at 0-limit: no file)
-#   4. 4 clients at once, ROWS/4 rows each, zstd
+#   4. 4 clients at once, ROWS/4 rows each, zstd; then 2 and 4 clients with plain
+#      bodies, three rounds each (the spread shows the machine's noise)
 #   5. where the server's time goes: the plain body into a Null table (parsing
 #      only), into fullflow without its skip indexes, and with LZ4 instead of
 #      its codecs
@@ -65,7 +66,8 @@ for i in range(n):
 PY
 zstd -q -3 -c "$T/ff.csv" >"$T/ff.csv.zst"
 split -n l/4 -d "$T/ff.csv" "$T/part."
-for p in "$T"/part.0?; do zstd -q -3 "$p"; done
+for p in "$T"/part.0?; do zstd -q -3 -k "$p"; done
+split -n l/2 -d "$T/ff.csv" "$T/half."
 q="$url/?query=$(python3 -c "import urllib.parse,sys; print(urllib.parse.quote('INSERT INTO qoestor.fullflow (' + sys.argv[1] + ') FORMAT CSV'))" "$cols")"
 mb=$(du -m "$T/ff.csv" | cut -f1)
 echo "fullflow-shaped rows: $rows, $(wc -l <"$T/cols") columns, CSV $mb MB, zstd $(du -m "$T/ff.csv.zst" | cut -f1) MB"
@@ -94,9 +96,23 @@ post_parallel() {
 	done
 	for c in $cpids; do wait "$c"; done
 }
+post_clients() { # FILES...: one client per file, plain bodies
+	cpids=""
+	for p in "$@"; do
+		curl -sS --fail-with-body --data-binary @"$p" "$q$(tok)" &
+		cpids="$cpids $!"
+	done
+	for c in $cpids; do wait "$c"; done
+}
+post_2() { post_clients "$T"/half.0?; }
+post_4() { post_clients "$T"/part.0[0-9]; }
 timed "1 client, plain body (FROM INFILE path)" post_plain
 timed "1 client, zstd body (FROM INFILE path)" post_zstd
 timed "4 clients, zstd bodies" post_parallel
+for round in 1 2 3; do
+	timed "2 clients, plain bodies (round $round)" post_2
+	timed "4 clients, plain bodies (round $round)" post_4
+done
 
 # Where the server's time goes: the same body into variants of the table.
 variant() { # name sed-free python transform of fullflow's DDL
@@ -132,5 +148,5 @@ stop
 start --spill-at 100000000000
 timed "1 client, plain body passed inline" post_plain
 got=$(curl -sS "$url/?query=SELECT%20count()%20FROM%20qoestor.fullflow")
-[ "$got" -eq $((rows * 5)) ] || { echo "count mismatch: $got, want $((rows * 5))"; exit 1; }
-echo "count check: $got rows = 5 x $rows"
+[ "$got" -eq $((rows * 11)) ] || { echo "count mismatch: $got, want $((rows * 11))"; exit 1; }
+echo "count check: $got rows = 11 x $rows"
