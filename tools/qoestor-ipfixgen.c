@@ -111,11 +111,25 @@ static const char *agents[] = { "Mozilla/5.0 (X11; Linux x86_64)", "okhttp/4.9.0
 
 struct gen {
 	size_t long_max;      /* 0: realistic short strings; else random lengths up to this */
+	/* The record's subscriber and host, drawn once per record so that its fields
+	 * agree (login, addresses, AS, protocol, session) and records recur the way
+	 * real traffic does: a skewed pick among NSUBS subscribers (a few busy, most
+	 * quiet), each with a few favourite hosts among NHOSTS. */
+	unsigned sub, host;
 	uint64_t now_ms;
 	char strbuf[16][70000];
 	int nstr;
 	size_t budget;        /* string bytes left for this record (a record must fit a message) */
 };
+
+#define NSUBS 20000u
+#define NHOSTS 400u
+
+static void gen_pick(struct gen *g)
+{
+	g->sub = (unsigned)(rnd_below(NSUBS) * rnd_below(NSUBS) / NSUBS);
+	g->host = (unsigned)((g->sub * 7u + rnd_below(4)) % NHOSTS);
+}
 
 static size_t gen_string(struct gen *g, uint16_t num, uint8_t **out)
 {
@@ -135,10 +149,13 @@ static size_t gen_string(struct gen *g, uint16_t num, uint8_t **out)
 	} else {
 		switch (num) {
 		case 2001: case 1005:
-			n = (size_t)snprintf(s, 256, "%s", hosts[rnd_below(8)]);
+			if (g->host < 8)
+				n = (size_t)snprintf(s, 256, "%s", hosts[g->host]);
+			else
+				n = (size_t)snprintf(s, 256, "h%u.example.com", g->host);
 			break;
 		case 2003: case 1002:
-			n = (size_t)snprintf(s, 256, "user%05u", (unsigned)rnd_below(100000));
+			n = (size_t)snprintf(s, 256, "user%05u", g->sub);
 			break;
 		case 1006:
 			n = (size_t)snprintf(s, 256, "/path/%u/index.html?q=%u", (unsigned)rnd_below(1000),
@@ -173,13 +190,15 @@ static uint64_t gen_uint(struct gen *g, uint32_t ent, uint16_t num, uint64_t *oc
 		switch (num) {
 		case 1: *octets = 40 + rnd_below(rnd_below(2) ? 1500 : 20000000); return *octets;
 		case 2: return *octets / 900 + 1;
-		case 4: { uint64_t p = rnd_below(100); return p < 80 ? 6 : p < 98 ? 17 : 1; }
-		case 5: return rnd_below(8);
+		case 4: { uint64_t p = g->host % 50; return p < 40 ? 6 : p < 49 ? 17 : 1; }
+		case 5: return rnd_below(10) ? 0 : rnd_below(8);
 		case 7: return 1024 + rnd_below(64511);
-		case 11: { static const uint16_t pp[] = { 443, 80, 53, 8080, 5222, 3478 }; return pp[rnd_below(6)]; }
-		case 8: case 225: return 0x0a000000u + rnd_below(1u << 24);
-		case 12: return 0x5db8d800u + rnd_below(1u << 20);
-		case 16: case 17: return rnd_below(4) ? 15169 + rnd_below(50000) : 0;
+		case 11: { static const uint16_t pp[] = { 443, 80, 53, 8080, 5222, 3478 }; return pp[g->host % 6]; }
+		case 8: return 0x0a000000u + g->sub;
+		case 225: return 0x64400000u + g->sub / 64;
+		case 12: return 0x5db8d800u + g->host;
+		case 16: return g->host % 10 ? 15169 + g->host % 50 : 0;
+		case 17: return 65000;
 		case 152: case 323: return g->now_ms - rnd_below(600000);
 		case 10: case 14: return 1 + rnd_below(2);
 		case 227: return 1024 + rnd_below(64511);
@@ -190,8 +209,9 @@ static uint64_t gen_uint(struct gen *g, uint32_t ent, uint16_t num, uint64_t *oc
 	} else {
 		switch (num) {
 		case 1001: return g->now_ms / 1000 - rnd_below(600);
-		case 2000: case 3305: return rnd();
-		case 2002: return 1 + rnd_below(5000);
+		case 2000: return ((uint64_t)g->sub << 24) ^ ((uint64_t)g->host << 4) ^ rnd_below(4);
+		case 3305: return rnd();
+		case 2002: return 1 + g->host % 300;
 		case 2010: case 2011: return rnd_below(8) ? 0 : rnd_below(200);
 		case 2012: return 1000 + rnd_below(300000);
 		case 2013: return rnd_below(16);
@@ -431,6 +451,7 @@ int main(int argc, char **argv)
 		memset(cells, 0, sizeof(cells[0]) * def->ncols);
 		g.nstr = 0;
 		g.budget = 7000; /* libfixbuf's exporter writes messages of about 8 KiB at most */
+		gen_pick(&g);
 		for (size_t k = 0; k < t->n; k++) {
 			const struct fld *f = &t->f[k];
 			const fbInfoElement_t *ie = fbInfoModelGetElementByID(im, f->num, f->ent);
@@ -447,12 +468,17 @@ int main(int argc, char **argv)
 					*c = (struct cell){ 1, 0, p, vf.len };
 			} else if (f->len == 16 || (f->ent == VAS && (f->num == 1003 || f->num == 1004))) {
 				uint8_t *p = rec + off;
+				/* Sources are the subscriber, destinations the host. */
+				int is_src = f->num == 27 || f->num == 1003;
+				uint32_t who = is_src ? g.sub : 0x10000u + g.host;
 				if (f->len == 16) {
 					p[0] = 0x20; p[1] = 0x01; p[2] = 0x0d; p[3] = 0xb8;
-					for (int b = 4; b < 16; b++)
-						p[b] = (uint8_t)rnd();
+					for (int b = 4; b < 12; b++)
+						p[b] = (uint8_t)(is_src ? 0x11 * b : 0x22);
+					p[12] = (uint8_t)(who >> 24); p[13] = (uint8_t)(who >> 16);
+					p[14] = (uint8_t)(who >> 8); p[15] = (uint8_t)who;
 				} else {
-					uint32_t a = (uint32_t)(0x0a000000u + rnd_below(1u << 24));
+					uint32_t a = is_src ? 0x0a000000u + g.sub : 0x5db8d800u + g.host;
 					uint32_t be = htonl(a);
 					memcpy(p, &be, 4);
 					if (c)
