@@ -7,8 +7,7 @@
  * off the same directory (libchdb allows only one process per directory).
  * SIGTERM/SIGINT: stop accepting, finish running requests, close the engine.
  */
-#include "config/config.h"
-#include "config/config_print.h"
+#include "config/cfg_cmdline.h"
 #include "engine.h"
 #include "log.h"
 #include "server.h"
@@ -43,7 +42,7 @@ static void usage(FILE *f)
 		"  curl 'http://127.0.0.1:8123/?query=SELECT%%201'\n"
 		"\n"
 		"Options (a command-line option overrides the same key of --config):\n"
-		"  -c, --config FILE        read the db: section of qoestor.yaml (conf/qoestor.yaml)\n"
+		"      --config FILE        read the db: section of qoestor.yaml (conf/qoestor.yaml)\n"
 		"      --check-config       print the effective configuration of FILE and exit:\n"
 		"                           0 when it is valid, 1 with each problem as FILE:LINE:COL\n"
 		"  -l, --listen ADDR:PORT   where to serve HTTP (default 127.0.0.1:8123; [::1]:8123 for IPv6;\n"
@@ -150,42 +149,6 @@ static int take_lock(const char *path)
 	return fd; /* held until exit */
 }
 
-/* --config and --check-config are read before the other options, so that
- * the file gives defaults and the command line overrides them. Returns 0 to
- * go on, or the exit code (check done, or a bad config). */
-static int apply_config(int argc, char **argv, struct qs_config **out)
-{
-	const char *file = NULL;
-	int check = 0;
-	for (int i = 1; i < argc; i++) {
-		if ((!strcmp(argv[i], "--config") || !strcmp(argv[i], "-c")) && i + 1 < argc)
-			file = argv[++i];
-		else if (!strncmp(argv[i], "--config=", 9))
-			file = argv[i] + 9;
-		else if (!strcmp(argv[i], "--check-config"))
-			check = 1;
-	}
-	if (!file && !check)
-		return 0;
-	struct qs_config *c = calloc(1, sizeof *c);
-	if (!c)
-		return 1;
-	char err[8192];
-	int problems = file ? qs_config_load(file, c, err, sizeof err) : (qs_config_defaults(c), 0);
-	if (problems) {
-		fprintf(stderr, "%s\nqoestor-db: %d problem%s in %s\n", err, problems, problems == 1 ? "" : "s", file);
-		free(c);
-		return 1;
-	}
-	if (check) {
-		qs_config_print(c, stdout, 0, 0);
-		free(c);
-		return -1; /* exit 0 */
-	}
-	*out = c;
-	return 0;
-}
-
 int main(int argc, char **argv)
 {
 	const char *listen = "127.0.0.1:8123", *path = "/var/lib/qoestor/db", *user = "default";
@@ -194,28 +157,11 @@ int main(int argc, char **argv)
 	unsigned long long max_body = 0;
 	unsigned max_conn = 256;
 	unsigned long long spill_at = 1 << 20;
-	struct qs_config *cfg = NULL;
-	int rc = apply_config(argc, argv, &cfg);
-	if (rc)
-		return rc < 0 ? 0 : rc;
-	if (cfg) {
-		const struct qs_cfg_db *d = &cfg->db;
-		if (d->listen[0]) listen = d->listen;
-		if (d->path[0]) path = d->path;
-		if (d->user[0]) user = d->user;
-		if (d->password[0]) password = strdup(d->password);
-		if (d->password_file[0]) {
-			free(password);
-			if (!(password = read_password_file(d->password_file)))
-				return 1;
-		}
-		if (d->libchdb[0]) libchdb = d->libchdb;
-		if (d->clickhouse_config[0]) chconfig = d->clickhouse_config;
-		if (d->timezone[0]) tz = d->timezone;
-		max_body = d->max_body;
-		if (d->max_connections) max_conn = d->max_connections;
-		if (d->spill_at) spill_at = d->spill_at;
-	}
+	/* --config FILE: the db: section of qoestor.yaml as options before the
+	 * command line's own (cfg_cmdline.h); --check-config prints and exits. */
+	int code;
+	if (qs_config_cmdline(QS_PROG_DB, &argc, &argv, &code))
+		return code;
 	int verbose = 0;
 	static const struct option opts[] = {
 		{"listen", required_argument, 0, 'l'},   {"path", required_argument, 0, 'p'},
@@ -224,14 +170,13 @@ int main(int argc, char **argv)
 		{"timezone", required_argument, 0, 'T'}, {"max-body", required_argument, 0, 'B'},
 		{"max-connections", required_argument, 0, 'C'}, {"verbose", no_argument, 0, 'v'},
 		{"spill-at", required_argument, 0, 'S'},
-		{"config", required_argument, 0, 'c'}, {"check-config", no_argument, 0, 'K'},
 		{"clickhouse-config", required_argument, 0, 'X'},
 		{"help", no_argument, 0, 'h'},           {"version", no_argument, 0, 'V'},
 		{0, 0, 0, 0},
 	};
 	log_init("qoestor-db", LOG_INFO);
 	int c;
-	while ((c = getopt_long(argc, argv, "c:l:p:u:vhV", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "l:p:u:vhV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'l': listen = optarg; break;
 		case 'p': path = optarg; break;
@@ -246,7 +191,6 @@ int main(int argc, char **argv)
 		case 'T': tz = optarg; break;
 		case 'B': max_body = strtoull(optarg, NULL, 10); break;
 		case 'C': max_conn = (unsigned)strtoul(optarg, NULL, 10); break;
-		case 'c': case 'K': break; /* read by apply_config */
 		case 'X': chconfig = optarg; break;
 		case 'S': spill_at = strtoull(optarg, NULL, 10); break;
 		case 'v': verbose = 1; break;
@@ -330,14 +274,13 @@ int main(int argc, char **argv)
 		log_notice("signal %d: stopping; running queries finish first", sig);
 		break;
 	}
-	server_stop(s);
 	uint64_t nreq = 0, nerr = 0;
-	(void)nreq;
-	(void)nerr;
+	server_counts(s, &nreq, &nerr);
+	server_stop(s);
 	engine_close(e);
 	close(lockfd);
 	free(password);
-	free(cfg);
-	log_notice("stopped cleanly");
+	log_notice("stopped cleanly after %llu requests (%llu failed)", (unsigned long long)nreq,
+		   (unsigned long long)nerr);
 	return 0;
 }

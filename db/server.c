@@ -369,13 +369,11 @@ static enum MHD_Result send_stream(struct server *s, struct MHD_Connection *c, s
 
 struct params {
 	const char *query, *database, *default_format, *query_id, *user, *password, *readonly;
-	struct strbuf settings; /* "SET a = 'x'" statements, one per setting */
 	const char *names[64], *values[64];
 	size_t nparams;
 	char bad[160];
 	int nsettings;
 	const char *setting_stmts[128];
-	struct strbuf store;
 };
 
 static enum MHD_Result param_cb(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
