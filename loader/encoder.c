@@ -16,7 +16,19 @@
 #define STAGE_SIZE (256u * 1024u)
 #define FIELD_ROOM 64u  /* every non-string field fits */
 
-/* RowBinary wire type of one column. */
+/* Native: a block is cut at NATIVE_FIXED bytes of fixed-width values
+ * (block_rows, from the row width) or NATIVE_VAR bytes of strings. */
+#define NATIVE_FIXED (2u << 20)
+#define NATIVE_VAR (2u << 20)
+#define NATIVE_MAX_ROWS 65536u
+
+/* One column of a Native block. */
+struct colbuf {
+	uint8_t *p;
+	size_t len, cap;
+};
+
+/* RowBinary and Native wire type of one column. */
 enum wire { W_INT, W_STR, W_FIXED, W_IPV6 };
 
 struct plan {
@@ -47,6 +59,11 @@ struct encoder {
 	uint64_t rows, raw;
 	uint64_t strbytes; /* string and MAC bytes added, whatever the format */
 	int finished;
+	/* Native: the current block, column by column (allocated at the first row) */
+	struct colbuf *data, *nulls;   /* [ncols] */
+	char *typenames[QS_MAX_COLS];  /* the type each column is sent as */
+	uint32_t brows, block_rows;    /* rows in the block; cut at block_rows */
+	size_t bvar;                   /* string bytes in the block */
 };
 
 static const char digits2[201] =
@@ -206,19 +223,18 @@ static int out_reserve(struct encoder *e, size_t add)
 	return 0;
 }
 
-/* Hand the staging buffer to the compressor (or the body). */
-static int drain(struct encoder *e, int end)
+/* Hand n bytes at src to the compressor (or the body); end closes the frame. */
+static int feed(struct encoder *e, const char *src, size_t n, int end)
 {
 	if (e->comp == LC_NONE) {
-		if (out_reserve(e, e->slen))
+		if (out_reserve(e, n))
 			return -1;
-		memcpy(e->out + e->olen, e->stage, e->slen);
-		e->olen += e->slen;
-		e->slen = 0;
+		memcpy(e->out + e->olen, src, n);
+		e->olen += n;
 		return 0;
 	}
 	if (e->comp == LC_ZSTD) {
-		ZSTD_inBuffer in = { e->stage, e->slen, 0 };
+		ZSTD_inBuffer in = { src, n, 0 };
 		for (;;) {
 			if (out_reserve(e, ZSTD_CStreamOutSize()))
 				return -1;
@@ -230,11 +246,10 @@ static int drain(struct encoder *e, int end)
 			if (end ? r == 0 : in.pos == in.size)
 				break;
 		}
-		e->slen = 0;
 		return 0;
 	}
-	e->gz.next_in = (Bytef *)e->stage;
-	e->gz.avail_in = (uInt)e->slen;
+	e->gz.next_in = (Bytef *)src;
+	e->gz.avail_in = (uInt)n;
 	for (;;) {
 		if (out_reserve(e, 64u * 1024u))
 			return -1;
@@ -247,6 +262,14 @@ static int drain(struct encoder *e, int end)
 		if (end ? r == Z_STREAM_END : e->gz.avail_in == 0)
 			break;
 	}
+	return 0;
+}
+
+/* Hand the staging buffer to the compressor (or the body). */
+static int drain(struct encoder *e, int end)
+{
+	if (feed(e, e->stage, e->slen, end))
+		return -1;
 	e->slen = 0;
 	return 0;
 }
@@ -320,14 +343,85 @@ static int plan_col(const struct qs_column *col, struct plan *p, char *err, size
 		goto bad;
 	return 0;
 bad:
-	snprintf(err, errlen, "column %s: no RowBinary encoding for %s holding %s", col->name,
+	snprintf(err, errlen, "column %s: no binary (RowBinary, Native) encoding for %s holding %s", col->name,
 		 col->chtype ? col->chtype : "(no type)", qs_type_name(col->type));
 	return -1;
 }
 
+/* The type a Native block names column col with: its ClickHouse type
+ * without CODEC or DEFAULT clauses (the first space outside parentheses and
+ * quotes ends it). LowCardinality has its own Native serialization: such a
+ * column is sent as the plain type inside (and ClickHouse converts it), as
+ * plan_col writes it. NULL when out of memory. */
+static char *native_type(const struct qs_column *col)
+{
+	const char *t = col->chtype ? col->chtype : "";
+	size_t n = 0;
+	int depth = 0, quote = 0;
+	for (; t[n]; n++) {
+		char ch = t[n];
+		if (quote) {
+			if (ch == '\\' && t[n + 1])
+				n++;
+			else if (ch == '\'')
+				quote = 0;
+		} else if (ch == '\'')
+			quote = 1;
+		else if (ch == '(')
+			depth++;
+		else if (ch == ')')
+			depth--;
+		else if (ch == ' ' && depth == 0)
+			break;
+	}
+	char *r = strndup(t, n);
+	if (!r || !strstr(r, "LowCardinality("))
+		return r;
+	/* Unwrap: SimpleAggregateFunction(f, X) -> X, then drop LowCardinality( ... ). */
+	const char *x = r;
+	if (starts(&x, "SimpleAggregateFunction(")) {
+		x = strchr(x, ',');
+		for (x = x ? x + 1 : r; *x == ' '; x++)
+			;
+	}
+	char *o = malloc(strlen(x) + 1), *w = o;
+	if (!o) {
+		free(r);
+		return NULL;
+	}
+	/* Copy x, skipping each "LowCardinality(" and its closing parenthesis. */
+	int skip[32], top = 0;
+	depth = 0;
+	for (const char *c = x; *c;) {
+		if (!strncmp(c, "LowCardinality(", 15) && top < 32) {
+			skip[top++] = ++depth;
+			c += 15;
+			continue;
+		}
+		if (*c == '(')
+			depth++;
+		if (*c == ')') {
+			if (top && skip[top - 1] == depth) {
+				top--;
+				depth--;
+				c++;
+				continue;
+			}
+			depth--;
+		}
+		*w++ = *c++;
+	}
+	*w = 0;
+	/* x came from inside SimpleAggregateFunction(...): drop its closing parenthesis. */
+	if (x != r && w > o && w[-1] == ')')
+		w[-1] = 0;
+	free(r);
+	return o;
+}
+
 int encoder_supports(const struct qs_stream_def *def, enum loader_format fmt, char *err, size_t errlen)
 {
-	if (fmt != LF_ROWBINARY)
+	if (fmt == LF_CSV)
 		return 0;
 	struct plan p;
 	for (size_t i = 0; i < def->ncols; i++)
@@ -350,7 +444,9 @@ struct encoder *encoder_open(const struct qs_stream_def *def, enum loader_format
 	for (size_t i = 0; i < def->ncols; i++)
 		if (qs_column_stored(&def->cols[i])) {
 			char err[256];
-			if (fmt == LF_ROWBINARY && plan_col(&def->cols[i], &e->plan[e->ncols], err, sizeof err))
+			if (fmt != LF_CSV && plan_col(&def->cols[i], &e->plan[e->ncols], err, sizeof err))
+				goto fail;
+			if (fmt == LF_NATIVE && !(e->typenames[e->ncols] = native_type(&def->cols[i])))
 				goto fail;
 			e->cols[e->ncols++] = (int)i;
 			namelen += strlen(def->cols[i].name) + 1;
@@ -389,12 +485,21 @@ void encoder_close(struct encoder *e)
 	free(e->colnames);
 	free(e->stage);
 	free(e->out);
+	for (size_t k = 0; k < e->ncols; k++) {
+		free(e->typenames[k]);
+		if (e->data)
+			free(e->data[k].p);
+		if (e->nulls)
+			free(e->nulls[k].p);
+	}
+	free(e->data);
+	free(e->nulls);
 	free(e);
 }
 
 const char *encoder_format(const struct encoder *e)
 {
-	return e->fmt == LF_ROWBINARY ? "RowBinary" : "CSV";
+	return e->fmt == LF_ROWBINARY ? "RowBinary" : e->fmt == LF_NATIVE ? "Native" : "CSV";
 }
 
 const char *encoder_columns(const struct encoder *e)
@@ -414,7 +519,10 @@ uint64_t encoder_str_bytes(const struct encoder *e)
 
 uint64_t encoder_raw_bytes(const struct encoder *e)
 {
-	return e->raw + e->slen;
+	uint64_t n = e->raw + e->slen;
+	for (size_t k = 0; e->data && k < e->ncols; k++)
+		n += e->data[k].len + e->nulls[k].len;
+	return n;
 }
 
 void encoder_reset(struct encoder *e)
@@ -433,6 +541,17 @@ void encoder_reset(struct encoder *e)
 		memset(&e->gz, 0, sizeof e->gz);
 		/* 16 + 15: gzip wrapper, 32 KiB window. */
 		e->gz_ready = deflateInit2(&e->gz, e->level, Z_DEFLATED, 16 + 15, 8, Z_DEFAULT_STRATEGY) == Z_OK;
+	}
+	e->brows = 0;
+	e->bvar = 0;
+	for (size_t k = 0; e->data && k < e->ncols; k++) {
+		e->data[k].len = 0;
+		e->nulls[k].len = 0;
+		/* string columns grown by a long value */
+		if (e->data[k].cap > 2 * (size_t)NATIVE_VAR) {
+			free(e->data[k].p);
+			e->data[k] = (struct colbuf){ 0 };
+		}
 	}
 	/* A shrink after a huge body keeps memory bounded between files. */
 	if (e->ocap > (32u << 20)) {
@@ -583,12 +702,188 @@ static int add_rowbinary(struct encoder *e, const struct qs_record *r)
 	return 0;
 }
 
+/* ---- Native ---------------------------------------------------------------------- */
+
+static int cb_reserve(struct colbuf *b, size_t add)
+{
+	if (b->len + add <= b->cap)
+		return 0;
+	size_t cap = b->cap ? b->cap : 64u * 1024u;
+	while (cap < b->len + add)
+		cap *= 2;
+	uint8_t *p = realloc(b->p, cap);
+	if (!p)
+		return -1;
+	b->p = p;
+	b->cap = cap;
+	return 0;
+}
+
+static size_t put_varuint(uint8_t *p, uint64_t x)
+{
+	size_t n = 0;
+	do {
+		uint8_t b = x & 0x7f;
+		x >>= 7;
+		p[n++] = x ? b | 0x80 : b;
+	} while (x);
+	return n;
+}
+
+/* Bytes of one row of column plan pl in a block, strings not counted. */
+static size_t fixed_width(const struct plan *pl)
+{
+	size_t w = pl->wire == W_INT ? pl->width : pl->wire == W_IPV6 ? 16 : pl->wire == W_FIXED ? pl->fixed : 0;
+	return w + pl->nullable;
+}
+
+/* The first row of a body allocates the block: fixed-width columns get room
+ * for block_rows rows (+8: put_le writes 8 bytes), so rows are added without
+ * checks; string columns grow. */
+static int native_alloc(struct encoder *e)
+{
+	size_t row = 1;
+	for (size_t k = 0; k < e->ncols; k++)
+		row += fixed_width(&e->plan[k]);
+	size_t br = NATIVE_FIXED / row;
+	e->block_rows = (uint32_t)(br < 256 ? 256 : br > NATIVE_MAX_ROWS ? NATIVE_MAX_ROWS : br);
+	e->data = calloc(e->ncols, sizeof *e->data);
+	e->nulls = calloc(e->ncols, sizeof *e->nulls);
+	if (!e->data || !e->nulls)
+		return -1;
+	for (size_t k = 0; k < e->ncols; k++) {
+		const struct plan *pl = &e->plan[k];
+		if (pl->nullable && cb_reserve(&e->nulls[k], e->block_rows))
+			return -1;
+		size_t w = fixed_width(pl) - pl->nullable;
+		if (w && cb_reserve(&e->data[k], (size_t)e->block_rows * w + 8))
+			return -1;
+	}
+	return 0;
+}
+
+/* n bytes at p into the body: through the staging buffer when small,
+ * straight to the compressor when large. */
+static int emit(struct encoder *e, const void *p, size_t n)
+{
+	if (n <= STAGE_SIZE - e->slen) {
+		memcpy(e->stage + e->slen, p, n);
+		e->slen += n;
+		return 0;
+	}
+	e->raw += e->slen;
+	if (drain(e, 0))
+		return -1;
+	if (n <= STAGE_SIZE) {
+		memcpy(e->stage, p, n);
+		e->slen = n;
+		return 0;
+	}
+	e->raw += n;
+	return feed(e, p, n, 0);
+}
+
+static int emit_str(struct encoder *e, const char *s)
+{
+	uint8_t v[10];
+	size_t n = strlen(s);
+	return emit(e, v, put_varuint(v, n)) || emit(e, s, n) ? -1 : 0;
+}
+
+/* Write the block: number of columns, number of rows, then per column its
+ * name, its type and its data (the null map first for Nullable). */
+static int native_block(struct encoder *e)
+{
+	if (!e->brows)
+		return 0;
+	uint8_t v[20];
+	size_t n = put_varuint(v, e->ncols);
+	n += put_varuint(v + n, e->brows);
+	if (emit(e, v, n))
+		return -1;
+	for (size_t k = 0; k < e->ncols; k++) {
+		if (emit_str(e, e->def->cols[e->cols[k]].name) || emit_str(e, e->typenames[k]))
+			return -1;
+		if (e->plan[k].nullable && emit(e, e->nulls[k].p, e->nulls[k].len))
+			return -1;
+		if (emit(e, e->data[k].p, e->data[k].len))
+			return -1;
+		e->data[k].len = 0;
+		e->nulls[k].len = 0;
+	}
+	e->brows = 0;
+	e->bvar = 0;
+	return 0;
+}
+
+static int add_native(struct encoder *e, const struct qs_record *r)
+{
+	if (!e->data && native_alloc(e))
+		return -1;
+	for (size_t k = 0; k < e->ncols; k++) {
+		int c = e->cols[k];
+		const struct plan *pl = &e->plan[k];
+		int has = qs_record_has(r, c);
+		const struct qs_value *v = &r->v[c];
+		struct colbuf *d = &e->data[k];
+		if (pl->nullable) {
+			int null = !has && pl->null_abs;
+			e->nulls[k].p[e->nulls[k].len++] = (uint8_t)null;
+			if (null)
+				has = 0; /* the nested column holds the default */
+		}
+		switch (pl->wire) {
+		case W_INT: {
+			uint64_t x = has ? v->u : 0;
+			if (pl->scale > 0)
+				x *= pow10[pl->scale];
+			else if (pl->scale < 0)
+				x /= pow10[-pl->scale];
+			put_le((char *)d->p + d->len, x, pl->width);
+			d->len += pl->width;
+			break;
+		}
+		case W_IPV6:
+			memcpy(d->p + d->len, has && v->p && v->len >= 16 ? v->p : zero16, 16);
+			d->len += 16;
+			break;
+		case W_FIXED: {
+			size_t n = has && v->p ? (v->len < pl->fixed ? v->len : pl->fixed) : 0;
+			e->strbytes += has ? v->len : 0;
+			if (n)
+				memcpy(d->p + d->len, v->p, n);
+			memset(d->p + d->len + n, 0, pl->fixed - n);
+			d->len += pl->fixed;
+			break;
+		}
+		default: { /* W_STR */
+			size_t n = has ? v->len : 0;
+			e->strbytes += n;
+			if (cb_reserve(d, n + 10))
+				return -1;
+			d->len += put_varuint(d->p + d->len, n);
+			if (n)
+				memcpy(d->p + d->len, v->p, n);
+			d->len += n;
+			e->bvar += n;
+			break;
+		}
+		}
+	}
+	e->rows++;
+	if (++e->brows == e->block_rows || e->bvar >= NATIVE_VAR)
+		return native_block(e);
+	return 0;
+}
+
 /* ---- CSV ------------------------------------------------------------------------ */
 
 int encoder_add(struct encoder *e, const struct qs_record *r)
 {
 	if (e->fmt == LF_ROWBINARY)
 		return add_rowbinary(e, r);
+	if (e->fmt == LF_NATIVE)
+		return add_native(e, r);
 	const struct qs_column *cols = e->def->cols;
 	for (size_t k = 0; k < e->ncols; k++) {
 		int c = e->cols[k];
@@ -644,6 +939,8 @@ int encoder_add(struct encoder *e, const struct qs_record *r)
 int encoder_finish(struct encoder *e, const void **body, size_t *len, enum ch_encoding *enc)
 {
 	if (!e->finished) {
+		if (e->fmt == LF_NATIVE && native_block(e))
+			return -1;
 		e->raw += e->slen;
 		if (drain(e, 1))
 			return -1;

@@ -62,7 +62,7 @@ static const struct opt opts[] = {
 	{ "insert-rows", NULL, K_UINT, 1000, 4000000, "262144", OFF(insert_rows),
 	  "rows per INSERT (whole spool blocks; fixed per file once it is claimed)" },
 	{ "format", NULL, K_FORMAT, 0, 0, "rowbinary", OFF(format),
-	  "INSERT body format: rowbinary (least server CPU per row) or csv" },
+	  "INSERT body format: rowbinary, native (columnar) or csv" },
 	{ "insert-settings", NULL, K_STR, 0, 0, NULL, OFF(insert_settings),
 	  "ClickHouse settings for every INSERT as URL parameters, e.g. optimize_on_insert=0&max_insert_threads=2" },
 	{ "compression", NULL, K_COMPRESS, 0, 0, "zstd", OFF(compress), "INSERT body encoding: none, gzip or zstd" },
@@ -160,8 +160,10 @@ static int set(struct loader_config *c, const struct opt *o, const char *v, char
 			c->format = LF_ROWBINARY;
 		else if (strcasecmp(v, "csv") == 0)
 			c->format = LF_CSV;
+		else if (strcasecmp(v, "native") == 0)
+			c->format = LF_NATIVE;
 		else {
-			snprintf(err, errlen, "--%s: expected rowbinary or csv, got '%s'", o->name, v);
+			snprintf(err, errlen, "--%s: expected rowbinary, native or csv, got '%s'", o->name, v);
 			return -1;
 		}
 		return 0;

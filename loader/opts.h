@@ -23,7 +23,7 @@
 
 enum loader_compress { LC_NONE, LC_GZIP, LC_ZSTD };
 /* INSERT body format (encoder.h). */
-enum loader_format { LF_ROWBINARY, LF_CSV };
+enum loader_format { LF_ROWBINARY, LF_CSV, LF_NATIVE };
 
 struct loader_config {
 	/* ClickHouse */
