@@ -24,7 +24,7 @@ else
 BINDIR := $(O)/bin
 endif
 
-PKGS := libfixbuf yaml-0.1 libcurl libzstd libuv libmicrohttpd zlib
+PKGS := libfixbuf yaml-0.1 libcurl libzstd libuv libmicrohttpd zlib libdeflate
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)

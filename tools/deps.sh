@@ -28,7 +28,7 @@ fi
 # Build, run and test dependencies, all from Debian 12.
 PACKAGES="build-essential pkg-config clang libclang-rt-14-dev
 libfixbuf-dev libfixbuf-tools libglib2.0-dev libyaml-dev libcurl4-openssl-dev
-libzstd-dev zstd zlib1g-dev libuv1-dev libmicrohttpd-dev libcmocka-dev
+libzstd-dev zstd zlib1g-dev libdeflate-dev libuv1-dev libmicrohttpd-dev libcmocka-dev
 curl ca-certificates python3 iproute2 procps
 softflowd pmacct nfdump tshark tcpreplay systemd"
 

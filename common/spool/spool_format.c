@@ -5,7 +5,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <zlib.h>
+#include <libdeflate.h>
 
 uint8_t spf_type_code(enum qs_type t)
 {
@@ -171,16 +171,12 @@ int spf_parse_name(const char *name, struct spf_name *out)
 	return 0;
 }
 
+/* libdeflate's CRC-32 is zlib's (same polynomial, same running value) but
+ * folds with PCLMULQDQ when the CPU has it (runtime-detected), about ten
+ * times fewer instructions per byte than zlib 1.2.13's tables. */
 uint32_t spf_crc32(uint32_t crc, const void *p, size_t len)
 {
-	const unsigned char *b = p;
-	while (len > 0) {
-		uInt chunk = len > (1u << 30) ? (1u << 30) : (uInt)len;
-		crc = (uint32_t)crc32(crc, b, chunk);
-		b += chunk;
-		len -= chunk;
-	}
-	return crc;
+	return libdeflate_crc32(crc, p, len);
 }
 
 /* Byte planes. The generic loops write one plane at a time (sequential

@@ -169,7 +169,7 @@ static inline uint64_t spf_get64(const uint8_t *p)
 void spf_shuffle(uint8_t *out, const uint8_t *in, size_t n, size_t width);
 void spf_unshuffle(uint8_t *out, const uint8_t *in, size_t n, size_t width);
 
-/* CRC-32 (zlib) of len bytes, continuing from crc (start with 0). */
+/* CRC-32 (zlib's crc32, computed by libdeflate) of len bytes, continuing from crc (start with 0). */
 uint32_t spf_crc32(uint32_t crc, const void *p, size_t len);
 
 #endif
