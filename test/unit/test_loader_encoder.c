@@ -2,8 +2,12 @@
  * (loader/encoder.h): CSV number, address and time formats (times against
  * gmtime for many values), a full fullflow row with quoting and NULLs in CSV
  * and byte for byte in RowBinary, every table (raw and aggregate) having a
- * RowBinary plan, and the gzip and zstd bodies of both formats decompressing
+ * RowBinary plan, and the gzip and zstd bodies of every format decompressing
  * to exactly the plain body, also for strings longer than the staging buffer.
+ * Native: a small block byte for byte (type names without codecs, null map
+ * before the nested column, SimpleAggregateFunction and LowCardinality), and
+ * bodies of many blocks (cut by rows and by string bytes) walked by a reader
+ * of the format: every row and value in order.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -219,6 +223,7 @@ static void test_str_bytes(void **state)
 	(void)state;
 	const struct qs_stream_def *d = qs_stream_by_name("fullflow");
 	struct encoder *a = encoder_open(d, LF_CSV, LC_NONE, 1), *b = encoder_open(d, LF_ROWBINARY, LC_NONE, 1);
+	struct encoder *c = encoder_open(d, LF_NATIVE, LC_NONE, 1);
 	struct qs_record r;
 	uint64_t want = 0;
 	for (size_t i = 0; i < 100; i++) {
@@ -230,9 +235,12 @@ static void test_str_bytes(void **state)
 		want += (uint64_t)n + (i % 3 == 0 ? 11 : 0);
 		assert_int_equal(encoder_add(a, &r), 0);
 		assert_int_equal(encoder_add(b, &r), 0);
+		assert_int_equal(encoder_add(c, &r), 0);
 	}
 	assert_int_equal(encoder_str_bytes(a), want);
 	assert_int_equal(encoder_str_bytes(b), want);
+	assert_int_equal(encoder_str_bytes(c), want);
+	encoder_close(c);
 	encoder_reset(b);
 	assert_int_equal(encoder_str_bytes(b), 0);
 	encoder_close(a);
@@ -243,6 +251,7 @@ static void roundtrip(enum loader_compress c, size_t rows, const char *s, size_t
 {
 	roundtrip_f(LF_CSV, c, rows, s, slen);
 	roundtrip_f(LF_ROWBINARY, c, rows, s, slen);
+	roundtrip_f(LF_NATIVE, c, rows, s, slen);
 }
 
 static const uint8_t *le(const uint8_t *p, uint64_t want, unsigned width)
@@ -320,19 +329,200 @@ static void test_rowbinary_row(void **state)
 	encoder_close(e);
 }
 
-/* Every raw table and every aggregate insert table has a RowBinary plan. */
+static uint64_t rd_varuint(const uint8_t **p, const uint8_t *end)
+{
+	uint64_t v = 0;
+	for (int s = 0; *p < end; s += 7) {
+		uint8_t b = *(*p)++;
+		v |= (uint64_t)(b & 0x7f) << s;
+		if (!(b & 0x80))
+			return v;
+	}
+	fail_msg("varuint past the end");
+	return 0;
+}
+
+static int rd_str_is(const uint8_t **p, const uint8_t *end, const char *want)
+{
+	size_t n = (size_t)rd_varuint(p, end);
+	assert_true(*p + n <= end);
+	int ok = n == strlen(want) && memcmp(*p, want, n) == 0;
+	if (!ok)
+		fprintf(stderr, "got '%.*s', want '%s'\n", (int)n, (const char *)*p, want);
+	*p += n;
+	return ok;
+}
+
+/* A two-row block of a four-column table, byte for byte. */
+static void test_native_block(void **state)
+{
+	(void)state;
+	static const struct qs_column cols[] = {
+		{ .name = "port", .type = QS_U16, .chtype = "UInt16" },
+		{ .name = "login", .type = QS_STR, .chtype = "Nullable(String) CODEC(ZSTD(1))", .flags = QS_F_NULLABLE },
+		{ .name = "octets", .type = QS_U64, .chtype = "SimpleAggregateFunction(sum, UInt64) CODEC(T64, ZSTD(1))" },
+		{ .name = "t", .type = QS_TIME_MS, .chtype = "DateTime64(3, 'UTC') CODEC(Delta, ZSTD(1))" },
+		{ .name = "host", .type = QS_STR, .chtype = "SimpleAggregateFunction(any, LowCardinality(String))" },
+		{ .name = "a6", .type = QS_IPV6, .chtype = "IPv6" },
+	};
+	struct qs_stream_def d = { .name = "x", .cols = cols, .ncols = 6 };
+	struct encoder *e = encoder_open(&d, LF_NATIVE, LC_NONE, 1);
+	assert_non_null(e);
+	assert_string_equal(encoder_format(e), "Native");
+	struct qs_record r;
+	qs_record_clear(&r, &d);
+	qs_record_set_u(&r, 0, 443);
+	qs_record_set_bytes(&r, 1, (const uint8_t *)"ab", 2);
+	qs_record_set_u(&r, 2, 0x0102030405060708ull);
+	qs_record_set_u(&r, 3, 1700000000250ull);
+	qs_record_set_bytes(&r, 4, (const uint8_t *)"h", 1);
+	uint8_t a6[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 9 };
+	qs_record_set_bytes(&r, 5, a6, 16);
+	assert_int_equal(encoder_add(e, &r), 0);
+	qs_record_clear(&r, &d); /* second row: everything absent */
+	assert_int_equal(encoder_add(e, &r), 0);
+	size_t n;
+	uint8_t *body = (uint8_t *)body_of(e, &n);
+	const uint8_t *p = body, *end = body + n;
+	assert_int_equal(rd_varuint(&p, end), 6);
+	assert_int_equal(rd_varuint(&p, end), 2);
+	assert_true(rd_str_is(&p, end, "port") && rd_str_is(&p, end, "UInt16"));
+	p = le(p, 443, 2);
+	p = le(p, 0, 2);
+	assert_true(rd_str_is(&p, end, "login") && rd_str_is(&p, end, "Nullable(String)"));
+	assert_int_equal(p[0], 0); /* null map: present, NULL */
+	assert_int_equal(p[1], 1);
+	p += 2;
+	assert_true(rd_str_is(&p, end, "ab") && rd_str_is(&p, end, "")); /* the NULL row holds "" */
+	assert_true(rd_str_is(&p, end, "octets") && rd_str_is(&p, end, "SimpleAggregateFunction(sum, UInt64)"));
+	p = le(p, 0x0102030405060708ull, 8);
+	p = le(p, 0, 8);
+	assert_true(rd_str_is(&p, end, "t") && rd_str_is(&p, end, "DateTime64(3, 'UTC')"));
+	p = le(p, 1700000000250ull, 8);
+	p = le(p, 0, 8);
+	assert_true(rd_str_is(&p, end, "host") && rd_str_is(&p, end, "String"));
+	assert_true(rd_str_is(&p, end, "h") && rd_str_is(&p, end, ""));
+	assert_true(rd_str_is(&p, end, "a6") && rd_str_is(&p, end, "IPv6"));
+	assert_memory_equal(p, a6, 16);
+	for (int i = 0; i < 16; i++)
+		assert_int_equal(p[16 + i], 0);
+	p += 32;
+	assert_ptr_equal(p, end);
+	free(body);
+	encoder_close(e);
+}
+
+/* Walk a fullflow Native body of plain_body's rows (octets = row number,
+ * login s): the blocks, their columns and types, every row's octets and login.
+ * Returns the number of blocks. */
+static size_t walk_native(const uint8_t *p, size_t n, const struct encoder *e, const struct qs_stream_def *d,
+	size_t rows, const char *s, size_t slen)
+{
+	const uint8_t *end = p + n;
+	size_t blocks = 0, seen = 0;
+	while (p < end) {
+		size_t nc = (size_t)rd_varuint(&p, end), nr = (size_t)rd_varuint(&p, end);
+		blocks++;
+		assert_true(nr > 0);
+		const char *names = encoder_columns(e);
+		for (size_t k = 0; k < nc; k++) {
+			size_t len = (size_t)rd_varuint(&p, end);
+			const char *comma = strchr(names, ',');
+			size_t want = comma ? (size_t)(comma - names) : strlen(names);
+			assert_int_equal(len, want);
+			assert_memory_equal(p, names, len);
+			int col = qs_column_index(d, names);
+			names += want + (comma != NULL);
+			p += len;
+			size_t tl = (size_t)rd_varuint(&p, end);
+			char type[128];
+			assert_true(tl < sizeof type);
+			memcpy(type, p, tl);
+			type[tl] = 0;
+			p += tl;
+			const char *t = type;
+			int nullable = strncmp(t, "Nullable(", 9) == 0;
+			if (nullable) {
+				p += nr;
+				t += 9;
+			}
+			size_t w = 0;
+			if (!strncmp(t, "String", 6)) {
+				for (size_t i = 0; i < nr; i++) {
+					size_t sl = (size_t)rd_varuint(&p, end);
+					if (col == qs_column_index(d, "login")) {
+						assert_int_equal(sl, slen);
+						assert_memory_equal(p, s, slen);
+					}
+					p += sl;
+				}
+				continue;
+			}
+			if (!strncmp(t, "FixedString(6)", 14))
+				w = 6;
+			else if (!strncmp(t, "IPv6", 4))
+				w = 16;
+			else if (!strncmp(t, "UInt8", 5))
+				w = 1;
+			else if (!strncmp(t, "UInt16", 6))
+				w = 2;
+			else if (!strncmp(t, "UInt32", 6) || !strncmp(t, "IPv4", 4) || !strncmp(t, "DateTime(", 9))
+				w = 4;
+			else if (!strncmp(t, "UInt64", 6) || !strncmp(t, "DateTime64(3, 'UTC')", 20))
+				w = 8;
+			else
+				fail_msg("unexpected type %s", type);
+			if (col == qs_column_index(d, "octets"))
+				for (size_t i = 0; i < nr; i++)
+					le(p + 8 * i, seen + i, 8);
+			assert_true(p + w * nr <= end);
+			p += w * nr;
+		}
+		seen += nr;
+	}
+	assert_int_equal(seen, rows);
+	return blocks;
+}
+
+/* Many rows: several blocks (cut by rows); long strings: blocks cut by bytes. */
+static void test_native_blocks(void **state)
+{
+	(void)state;
+	const struct qs_stream_def *d = qs_stream_by_name("fullflow");
+	struct encoder *e = encoder_open(d, LF_NATIVE, LC_NONE, 1);
+	assert_non_null(e);
+	size_t n;
+	char *b = plain_body(d, LF_NATIVE, 100000, &n, "user1", 5);
+	size_t blocks = walk_native((const uint8_t *)b, n, e, d, 100000, "user1", 5);
+	assert_true(blocks >= 2);
+	free(b);
+	size_t slen = 300000;
+	char *s = malloc(slen);
+	for (size_t i = 0; i < slen; i++)
+		s[i] = (char)(i * 13);
+	b = plain_body(d, LF_NATIVE, 20, &n, s, slen);
+	blocks = walk_native((const uint8_t *)b, n, e, d, 20, s, slen);
+	assert_true(blocks >= 2 && blocks <= 4); /* 6 MB of strings, 2 MiB a block */
+	free(b);
+	free(s);
+	encoder_close(e);
+}
+
+/* Every raw table and every aggregate insert table has a RowBinary and a Native plan. */
 static void test_rowbinary_tables(void **state)
 {
 	(void)state;
 	char err[256];
 	for (int i = 0; i < QS_STREAM_COUNT; i++)
-		if (encoder_supports(qs_stream_def((enum qs_stream)i), LF_ROWBINARY, err, sizeof err))
-			fail_msg("%s", err);
+		for (int f = 0; f < 2; f++)
+			if (encoder_supports(qs_stream_def((enum qs_stream)i), f ? LF_NATIVE : LF_ROWBINARY, err, sizeof err))
+				fail_msg("%s", err);
 	for (int i = 0; i < QS_AGG_TABLES; i++) {
 		const struct qs_agg_def *ad = qs_agg_def((enum qs_agg)i);
 		struct agg *a = agg_open(ad, qs_stream_def(ad->stream), 900, NULL, 0x7ff, 1000);
 		assert_non_null(a);
-		if (encoder_supports(agg_out_def(a), LF_ROWBINARY, err, sizeof err))
+		if (encoder_supports(agg_out_def(a), LF_ROWBINARY, err, sizeof err) ||
+		    encoder_supports(agg_out_def(a), LF_NATIVE, err, sizeof err))
 			fail_msg("%s", err);
 		agg_close(a);
 	}
@@ -342,6 +532,7 @@ static void test_rowbinary_tables(void **state)
 	assert_int_equal(encoder_supports(&d, LF_ROWBINARY, err, sizeof err), -1);
 	assert_non_null(strstr(err, "column f"));
 	assert_null(encoder_open(&d, LF_ROWBINARY, LC_NONE, 1));
+	assert_null(encoder_open(&d, LF_NATIVE, LC_NONE, 1));
 	struct encoder *e = encoder_open(&d, LF_CSV, LC_NONE, 1); /* CSV writes any column as text */
 	assert_non_null(e);
 	encoder_close(e);
@@ -368,6 +559,7 @@ int main(void)
 		cmocka_unit_test(test_numbers), cmocka_unit_test(test_addresses), cmocka_unit_test(test_times),
 		cmocka_unit_test(test_row), cmocka_unit_test(test_rowbinary_row), cmocka_unit_test(test_rowbinary_tables),
 		cmocka_unit_test(test_str_bytes), cmocka_unit_test(test_compressed),
+		cmocka_unit_test(test_native_block), cmocka_unit_test(test_native_blocks),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
