@@ -18,7 +18,7 @@
 
 /* Native: a block is cut at NATIVE_FIXED bytes of fixed-width values
  * (block_rows, from the row width) or NATIVE_VAR bytes of strings. */
-#define NATIVE_FIXED (2u << 20)
+#define NATIVE_FIXED (4u << 20)
 #define NATIVE_VAR (2u << 20)
 #define NATIVE_MAX_ROWS 65536u
 

@@ -7,6 +7,7 @@
 # qoestor-spoolgen, and times `qoestor-loader --once` (raw rows plus
 # fullflow_agg) for each configuration below (RowBinary and CSV bodies side by
 # side), on a fresh database each time.
+# BENCH_ONLY=substr runs only the configurations whose name contains it.
 # Prints per run: rows/s (raw rows per wall second, aggregates included in
 # the work), the loader's CPU seconds and peak RSS (GNU time), qoestor-db's CPU
 # seconds (and per row), aggregate rows and the reduction ratio (as inserted:
@@ -40,6 +41,7 @@ echo "spool: $want fullflow rows in $files files, $(du -sk "$T/gen" | cut -f1) K
 
 run() { # name, loader options...
 	name=$1; shift
+	case "$name" in *"${BENCH_ONLY:-}"*) ;; *) return 0 ;; esac
 	db="bench_$(echo "$name" | tr -c 'a-z0-9\n' '_')"
 	rm -rf "$T/spool"; cp -r "$T/gen" "$T/spool"
 	bin/qoestor-loader --clickhouse "$url" --database "$db" --raw-ttl-hours 0 --init-db > /dev/null 2>&1
@@ -62,8 +64,10 @@ run() { # name, loader options...
 
 echo "configuration                      throughput           wall    loader               qoestor-db        memory          aggregates"
 run "rowbinary, zstd, 2 proc (default)"
+run "native, zstd, 2 proc" --format native
 run "csv, zstd, 2 proc" --format csv
 run "rowbinary, zstd, 1 proc" --insert-processes 1
+run "native, zstd, 1 proc" --format native --insert-processes 1
 run "csv, zstd, 1 proc" --format csv --insert-processes 1
 run "rowbinary, none, 2 proc" --compression none
 run "rowbinary, zstd, 2 proc, 1M-row ins" --insert-rows 1048576
