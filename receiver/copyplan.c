@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "spool/spool_format.h"
+
 enum op_kind {      /* the order of the groups in a segment */
 	OP_U8,          /* 1-byte integer */
 	OP_U16,         /* big-endian integers of 2, 4, 8 bytes */
@@ -15,6 +17,34 @@ enum op_kind {      /* the order of the groups in a segment */
 	OP_UPTIME,      /* NetFlow sysUpTime (ms, 4 bytes) -> epoch ms */
 	OP_VAR,         /* RFC 7011 varlen into a column (ends a segment) */
 };
+
+enum dop_kind {     /* the order of the groups of cp_run_cols in a segment */
+	DK_1,           /* 1-byte integer into a 1-byte column */
+	DK_2,           /* big-endian 2, 4, 8 bytes into a column as wide */
+	DK_4,
+	DK_8,
+	DK_CONV,        /* any other integer: read len bytes, write width bytes */
+	DK_COPY,        /* bytes as they are (IPv6, MAC) */
+	DK_STRFIX,      /* fixed-length element into a string column */
+	DK_UPTIME,      /* NetFlow sysUpTime -> epoch ms (8 bytes) */
+};
+
+/* The direct kind of an element of op kind k and length len into a column of type t. */
+static int dop_kind(int k, enum qs_type t, uint16_t len)
+{
+	size_t w = qs_type_width(t);
+	switch (k) {
+	case OP_U8: return w == 1 ? DK_1 : DK_CONV;
+	case OP_U16: return w == 2 ? DK_2 : DK_CONV;
+	case OP_U32: return w == 4 ? DK_4 : DK_CONV;
+	case OP_U64: return w == 8 ? DK_8 : DK_CONV;
+	case OP_UN: return DK_CONV;
+	case OP_BYTES: return t == QS_STR ? DK_STRFIX : DK_COPY;
+	case OP_UPTIME: return DK_UPTIME;
+	}
+	(void)len;
+	return DK_CONV;
+}
 
 int cp_find_col(const struct qs_stream_def *def, uint32_t pen, uint16_t ie, uint16_t len)
 {
@@ -63,7 +93,7 @@ struct cp_plan *cp_compile(const struct qs_stream_def *def, const struct cp_fiel
                            int uptime, cp_refused_fn refused, void *ctx)
 {
 	/* first pass: each element's kind and column (-1: skipped) */
-	struct el { int kind, col; uint16_t len; } *e = calloc(n ? n : 1, sizeof *e);
+	struct el { int kind, dkind, col; uint16_t len; } *e = calloc(n ? n : 1, sizeof *e);
 	if (!e)
 		return NULL;
 	uint64_t used[(QS_MAX_COLS + 63) / 64] = { 0 };
@@ -100,19 +130,22 @@ struct cp_plan *cp_compile(const struct qs_stream_def *def, const struct cp_fiel
 		if (col >= 0)
 			used[col >> 6] |= (uint64_t)1 << (col & 63);
 		e[i].kind = var ? OP_VAR : kind;
+		e[i].dkind = !var && col >= 0 ? dop_kind(kind, def->cols[col].type, f->len) : -1;
 		e[i].col = col;
 		e[i].len = var ? 0 : f->len;
 		nsegs += var;
 		nfops += !var && col >= 0;
 	}
-	struct cp_plan *p = calloc(1, sizeof *p + nsegs * sizeof(struct cp_seg) + (nfops ? nfops : 1) *
-	                                             sizeof(struct cp_fop));
+	size_t nf1 = nfops ? nfops : 1;
+	struct cp_plan *p = calloc(1, sizeof *p + nsegs * sizeof(struct cp_seg) + nf1 * sizeof(struct cp_fop) +
+	                                  nf1 * sizeof(struct cp_dop));
 	if (!p) {
 		free(e);
 		return NULL;
 	}
 	p->segs = (struct cp_seg *)(p + 1);
 	p->fops = (struct cp_fop *)(p->segs + nsegs);
+	p->dops = (struct cp_dop *)(p->fops + nf1);
 	/* second pass: segments; in each, the fixed elements grouped by kind */
 	size_t seg_first = 0, nf = 0;
 	for (size_t i = 0; i <= n; i++) {
@@ -134,6 +167,22 @@ struct cp_plan *cp_compile(const struct qs_stream_def *def, const struct cp_fiel
 			sg->fixed = off;
 		}
 		sg->start[CP_NKINDS] = (uint16_t)nf;
+		size_t nd = sg->start[0];
+		for (int k = 0; k < CP_NDKINDS; k++) {
+			sg->dstart[k] = (uint16_t)nd;
+			uint32_t off = 0;
+			for (size_t j = seg_first; j < i; j++) {
+				if (e[j].col >= 0 && e[j].dkind == k) {
+					p->dops[nd].off = (uint16_t)off;
+					p->dops[nd].len = e[j].len;
+					p->dops[nd].width = (uint16_t)qs_type_width(def->cols[e[j].col].type);
+					p->dops[nd].col = (uint16_t)e[j].col;
+					nd++;
+				}
+				off += e[j].len;
+			}
+		}
+		sg->dstart[CP_NDKINDS] = (uint16_t)nd;
 		sg->vcol = -1;
 		if (i < n) {
 			sg->has_var = 1;
@@ -262,5 +311,91 @@ int cp_skip(const struct cp_plan *plan, const uint8_t **p, const uint8_t *end)
 		}
 	}
 	*p = q;
+	return 0;
+}
+
+int cp_run_cols(const struct cp_plan *plan, const uint8_t **p, const uint8_t *end, const struct cp_msg *m,
+                uint8_t **wp, uint8_t **sp, size_t *str_bytes)
+{
+	const uint8_t *q = *p;
+	if (plan->has_var && cp_skip(plan, &q, end) < 0) /* check the varlen lengths first */
+		return -1;
+	q = *p;
+	size_t sb = 0;
+	for (uint32_t s = 0; s < plan->nsegs; s++) {
+		const struct cp_seg *sg = &plan->segs[s];
+		const struct cp_dop *f = plan->dops;
+		unsigned j = sg->dstart[DK_1];
+		for (; j < sg->dstart[DK_2]; j++)
+			*wp[f[j].col]++ = q[f[j].off];
+		for (; j < sg->dstart[DK_4]; j++) {
+			uint16_t x;
+			memcpy(&x, q + f[j].off, 2);
+			spf_put16(wp[f[j].col], __builtin_bswap16(x));
+			wp[f[j].col] += 2;
+		}
+		for (; j < sg->dstart[DK_8]; j++) {
+			uint32_t x;
+			memcpy(&x, q + f[j].off, 4);
+			spf_put32(wp[f[j].col], __builtin_bswap32(x));
+			wp[f[j].col] += 4;
+		}
+		for (; j < sg->dstart[DK_CONV]; j++) {
+			uint64_t x;
+			memcpy(&x, q + f[j].off, 8);
+			spf_put64(wp[f[j].col], __builtin_bswap64(x));
+			wp[f[j].col] += 8;
+		}
+		for (; j < sg->dstart[DK_COPY]; j++) {
+			uint64_t x = be_n(q + f[j].off, f[j].len);
+			uint8_t *d = wp[f[j].col];
+			switch (f[j].width) {
+			case 1: *d = (uint8_t)x; break;
+			case 2: spf_put16(d, (uint16_t)x); break;
+			case 4: spf_put32(d, (uint32_t)x); break;
+			default: spf_put64(d, x); break;
+			}
+			wp[f[j].col] = d + f[j].width;
+		}
+		for (; j < sg->dstart[DK_STRFIX]; j++) {
+			memcpy(wp[f[j].col], q + f[j].off, f[j].len);
+			wp[f[j].col] += f[j].len;
+		}
+		for (; j < sg->dstart[DK_UPTIME]; j++) {
+			spf_put32(wp[f[j].col], f[j].len);
+			wp[f[j].col] += 4;
+			memcpy(sp[f[j].col], q + f[j].off, f[j].len);
+			sp[f[j].col] += f[j].len;
+			sb += 4 + (size_t)f[j].len;
+		}
+		for (; j < sg->dstart[CP_NDKINDS]; j++) {
+			uint32_t x;
+			memcpy(&x, q + f[j].off, 4);
+			x = __builtin_bswap32(x);
+			uint32_t ago = m ? m->uptime_ms - x : 0;
+			uint64_t base = m ? m->export_ms : 0;
+			spf_put64(wp[f[j].col], base >= ago ? base - ago : 0);
+			wp[f[j].col] += 8;
+		}
+		q += sg->fixed;
+		if (sg->has_var) {
+			uint32_t l = q[0];
+			q++;
+			if (l == 255) {
+				l = (uint32_t)q[0] << 8 | q[1];
+				q += 2;
+			}
+			if (sg->vcol >= 0) {
+				spf_put32(wp[sg->vcol], l);
+				wp[sg->vcol] += 4;
+				memcpy(sp[sg->vcol], q, l);
+				sp[sg->vcol] += l;
+				sb += 4 + (size_t)l;
+			}
+			q += l;
+		}
+	}
+	*p = q;
+	*str_bytes = sb;
 	return 0;
 }

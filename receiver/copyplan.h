@@ -53,12 +53,24 @@ struct cp_fop {                  /* a fixed element that fills a column */
 	int32_t col;
 };
 
+/* The same fixed elements for cp_run_cols, grouped by how they are written
+ * into a column of the spool block (wire length and column width). */
+#define CP_NDKINDS 8             /* 1, 2, 4, 8 bytes as is; other integers; bytes; fixed string; uptime */
+
+struct cp_dop {
+	uint16_t off;                /* in its segment */
+	uint16_t len;                /* on the wire */
+	uint16_t width;              /* of the column's values */
+	uint16_t col;
+};
+
 struct cp_seg {
 	uint32_t fixed;              /* bytes of its fixed elements (skipped ones included) */
 	uint32_t after;              /* bytes the rest of the record needs after the varlen value */
 	int32_t vcol;                /* the varlen element's column, or -1 (skipped) */
 	uint16_t has_var;            /* a varlen element ends the segment */
 	uint16_t start[CP_NKINDS + 1]; /* fops[start[k]..start[k+1]) are of kind k */
+	uint16_t dstart[CP_NDKINDS + 1]; /* dops[dstart[k]..dstart[k+1]) are of direct kind k */
 };
 
 struct cp_plan {
@@ -70,6 +82,7 @@ struct cp_plan {
 	uint32_t nsegs;
 	struct cp_seg *segs;     /* point into the same allocation */
 	struct cp_fop *fops;
+	struct cp_dop *dops;
 };
 
 /* Per-message context of a run (only NetFlow uptime conversions read it). */
@@ -92,6 +105,18 @@ struct cp_plan *cp_compile(const struct qs_stream_def *def, const struct cp_fiel
  * -1: a varlen length runs past end (the record is dropped, *p unchanged). */
 int cp_run(const struct cp_plan *plan, const struct qs_stream_def *def, const uint8_t **p,
            const uint8_t *end, const struct cp_msg *m, struct qs_record *r);
+
+/* Decode the record at *p (end - *p >= plan->minlen, checked by the caller)
+ * straight into the columns of a spool block (spool.h's direct rows: wp and
+ * sp are struct spool_cols' arrays; each value written advances them): every
+ * column of plan->present gets exactly one value, in the spool's layout
+ * (little-endian, integers cut or widened to the column's width as
+ * spool_writer_add would). The record is checked before anything is written:
+ * -1 (a varlen length runs past end): nothing written, *p unchanged. 0: *p
+ * advanced, *str_bytes = the sum over its string values of 4 + length (at
+ * most 4 x columns + the record's length). */
+int cp_run_cols(const struct cp_plan *plan, const uint8_t **p, const uint8_t *end, const struct cp_msg *m,
+                uint8_t **wp, uint8_t **sp, size_t *str_bytes);
 
 /* Step over the record at *p without decoding it; as cp_run. */
 int cp_skip(const struct cp_plan *plan, const uint8_t **p, const uint8_t *end);

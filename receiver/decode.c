@@ -29,6 +29,7 @@
 #include "log.h"
 #include "receiver/copyplan.h"
 #include "receiver/netflow.h"
+#include "spool/spool.h"
 
 /* Exported by libfixbuf 2.4 but declared only in its private.h: forget the
  * position in an abandoned message (fBufSetBuffer alone keeps the set state). */
@@ -81,6 +82,7 @@ struct decode_session {
 	uint32_t skipped_sets; /* in the message being decoded */
 	struct log_ratelimit rl;
 	struct qs_record r;
+	struct spool_writer *w; /* direct rows (decode_session_spool), or NULL */
 	uint8_t buf[DEC_MAX_MSG + 1];
 };
 
@@ -253,6 +255,11 @@ void decode_session_accept(struct decode_session *s, unsigned formats)
 		s->nf = nf_templates_new();
 }
 
+void decode_session_spool(struct decode_session *s, struct spool_writer *w)
+{
+	s->w = w;
+}
+
 const char *decode_session_peer(const struct decode_session *s)
 {
 	return s->peer;
@@ -354,6 +361,24 @@ static struct tmpl_ctx *lookup(struct decode_session *s, uint16_t tid, uint32_t 
 	return c;
 }
 
+/* One IPFIX data record straight into the session's spool writer. 0: done
+ * (*refused set when the writer refused the row: the record is stepped
+ * over), -1: malformed (nothing written). */
+static int run_direct(struct decode_session *s, const struct cp_plan *pl, const uint8_t **p, const uint8_t *end,
+                      int *refused)
+{
+	struct spool_cols *c = spool_writer_row_begin(s->w, (size_t)(end - *p));
+	if (!c) {
+		*refused = 1;
+		return cp_skip(pl, p, end);
+	}
+	size_t sb;
+	if (cp_run_cols(pl, p, end, NULL, c->wp, c->sp, &sb) < 0)
+		return -1; /* nothing written: the row was begun, not ended: no row */
+	spool_writer_row_end(s->w, pl->present, sb);
+	return 0;
+}
+
 /* Decode the records of one data set with its template; counts; returns the
  * records handled, or -1 after a malformed record (logged). For held sets:
  * emit must not pause. */
@@ -365,7 +390,9 @@ static int decode_set(struct decode_session *s, struct tmpl_ctx *c, const uint8_
 	const uint8_t *p = set + 4, *end = set + slen;
 	int n = 0;
 	while ((size_t)(end - p) >= pl->minlen) {
-		int bad = c->options || pl->ncols == 0 ? cp_skip(pl, &p, end) : cp_run(pl, s->def, &p, end, NULL, &s->r);
+		int refused = 0;
+		int bad = c->options || pl->ncols == 0 ? cp_skip(pl, &p, end)
+		        : s->w ? run_direct(s, pl, &p, end, &refused) : cp_run(pl, s->def, &p, end, NULL, &s->r);
 		if (bad < 0) {
 			cn->malformed_messages++;
 			return -1;
@@ -377,8 +404,8 @@ static int decode_set(struct decode_session *s, struct tmpl_ctx *c, const uint8_
 		else if (pl->ncols == 0)
 			cn->unmapped_records++;
 		else {
-			if (emit)
-				emit(ctx, &s->r, domain);
+			if (emit && (refused || !s->w))
+				emit(ctx, refused ? NULL : &s->r, domain);
 			cn->rows++;
 			cn->held_records++;
 		}
@@ -603,8 +630,10 @@ enum decode_result decode_message(struct decode_session *s, const uint8_t *msg, 
 				idx++;
 				continue;
 			}
+			int refused = 0;
 			int bad_rec = c->options || pl->ncols == 0 ? cp_skip(pl, &p, end)
-			                                           : cp_run(pl, s->def, &p, end, NULL, &s->r);
+			            : s->w ? run_direct(s, pl, &p, end, &refused)
+			                   : cp_run(pl, s->def, &p, end, NULL, &s->r);
 			if (bad_rec < 0) {
 				cn->malformed_messages++;
 				log_ratelimited(&s->rl, LOG_WARN, "%s domain %u: malformed IPFIX message after %u records: "
@@ -623,7 +652,7 @@ enum decode_result decode_message(struct decode_session *s, const uint8_t *msg, 
 				cn->unmapped_records++;
 				continue;
 			}
-			if (emit && emit(ctx, &s->r, domain)) {
+			if (emit && (refused || !s->w) && emit(ctx, refused ? NULL : &s->r, domain)) {
 				cn->records--; /* counted again when the message is repeated */
 				cur->done = idx - 1;
 				res = DECODE_PAUSED;

@@ -73,7 +73,10 @@ void decode_model_close(struct decode_model *m);
  * call. Return 0 to go on, non-zero to pause: decode_message then returns
  * DECODE_PAUSED and the caller repeats the same message later with the same
  * resume cursor (records already emitted are not emitted again, counters are
- * not counted twice). */
+ * not counted twice). With a spool writer set (decode_session_spool), IPFIX
+ * data records go straight into it and emit is called only for a record the
+ * writer refused, with r NULL and errno as spool_writer_row_begin left it
+ * (return 0: the record is dropped; non-zero: pause, as above). */
 typedef int (*decode_emit_fn)(void *ctx, const struct qs_record *r, uint32_t domain);
 
 /* Open a session for stream def. peer names it in log lines ("10.0.0.1:4739",
@@ -131,6 +134,15 @@ void decode_session_accept(struct decode_session *s, unsigned formats);
  * Held sets are decoded inside a later decode_message call, with that call's
  * emit (which must not pause: UDP emitters drop instead). */
 void decode_session_udp(struct decode_session *s, unsigned hold_s, size_t hold_bytes, unsigned lifetime_s);
+
+/* Write the rows of IPFIX data records straight into w (spool.h's direct
+ * rows; the copy plans fill the block's columns, no struct qs_record in
+ * between), or through emit again with w NULL. w must be a writer of the
+ * session's stream definition and outlive its use here; the session calls
+ * it from decode_message only (blocking disk I/O when a block is full).
+ * NetFlow packets still go through emit. */
+struct spool_writer;
+void decode_session_spool(struct decode_session *s, struct spool_writer *w);
 
 /* The peer name given at open. */
 const char *decode_session_peer(const struct decode_session *s);

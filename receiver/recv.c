@@ -240,11 +240,13 @@ static void rotate(struct recv *r, const char *why)
 
 /* ---- records into the spool -------------------------------------------------- */
 
+/* IPFIX rows go straight into the spool (decode_session_spool): these see
+ * NetFlow records, and (rec NULL) the rows the spool refused. */
 static int emit_tcp(void *ctx, const struct qs_record *rec, uint32_t domain)
 {
 	struct sess *s = ctx;
 	(void)domain;
-	if (spool_writer_add(s->r->w, rec) == 0)
+	if (rec && spool_writer_add(s->r->w, rec) == 0)
 		return 0;
 	if (errno == EMSGSIZE || errno == EINVAL) { /* this row can never be written */
 		log_ratelimited(&s->r->rl, LOG_ERR, "%s: row refused by the spool (%s); dropped", s->peer, strerror(errno));
@@ -262,7 +264,7 @@ static int emit_udp(void *ctx, const struct qs_record *rec, uint32_t domain)
 {
 	struct sess *s = ctx;
 	(void)domain;
-	if (spool_writer_add(s->r->w, rec) == 0)
+	if (rec && spool_writer_add(s->r->w, rec) == 0)
 		return 0;
 	s->r->udp_rows_dropped++;
 	log_ratelimited(&s->r->rl, LOG_ERR, "%s: the spool refuses rows (%s): UDP rows are dropped and counted; "
@@ -278,6 +280,7 @@ static void sess_init(struct recv *r, struct sess *s, const char *peer)
 	snprintf(s->peer, sizeof s->peer, "%s", peer);
 	s->ds = decode_session_open(r->model, r->o.def, peer);
 	decode_session_accept(s->ds, r->o.accept);
+	decode_session_spool(s->ds, r->w);
 	s->next = r->sessions;
 	if (r->sessions)
 		r->sessions->prev = s;

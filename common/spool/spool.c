@@ -32,8 +32,8 @@ struct col_buf {
 	size_t width;
 	uint8_t *vals;           /* fixed: npresent * width; str: npresent u32 lengths */
 	size_t vcap;
-	uint8_t *sbytes;         /* str: concatenated bytes */
-	size_t slen, scap;
+	uint8_t *sbytes;         /* str: concatenated bytes (the writer's sp[] says how many) */
+	size_t scap;
 };
 
 /* How append stores a column: integer widths, byte strings of fixed width, str
@@ -73,7 +73,8 @@ struct spool_writer {
 	uint32_t rows;
 	size_t str_bytes;          /* string bytes and their 4-byte lengths */
 	struct col_buf *cols;
-	uint8_t *wp[QS_MAX_COLS];  /* next value goes here (in cols[i].vals) */
+	struct spool_cols pos;     /* wp[i]: next value goes here (in cols[i].vals);
+	                            * sp[i]: str: next bytes go here (in cols[i].sbytes) */
 	struct shape shapes[SHAPES];
 	unsigned next_shape;
 	uint64_t *rowpres;         /* per row: the record's presence words (pw of them);
@@ -198,7 +199,14 @@ static int alloc_cols(struct spool_writer *w)
 		c->vals = malloc(c->vcap);
 		if (!c->vals)
 			return -1;
-		w->wp[i] = c->vals;
+		w->pos.wp[i] = c->vals;
+		if (c->type == QS_STR) {
+			c->scap = 65536;
+			c->sbytes = malloc(c->scap);
+			if (!c->sbytes)
+				return -1;
+			w->pos.sp[i] = c->sbytes;
+		}
 		switch (c->type) {
 		case QS_U8: w->kind[i] = K_U8; break;
 		case QS_U16: w->kind[i] = K_U16; break;
@@ -304,7 +312,7 @@ static void append(struct spool_writer *w, const struct qs_record *r)
 	}
 	const struct shape *sh = shape_of(w, rp);
 	const struct qs_value *v = r->v;
-	uint8_t **wp = w->wp;
+	uint8_t **wp = w->pos.wp;
 	const uint16_t *c = sh->cols;
 	unsigned j = sh->start[K_U8];
 	for (; j < sh->start[K_U16]; j++) {
@@ -352,12 +360,11 @@ static void append(struct spool_writer *w, const struct qs_record *r)
 	}
 	for (; j < sh->start[K_STR + 1]; j++) {
 		unsigned i = c[j];
-		struct col_buf *cb = &w->cols[i];
 		spf_put32(wp[i], v[i].len);
 		wp[i] += 4;
 		if (v[i].len) { /* room reserved by reserve_strings */
-			memcpy(cb->sbytes + cb->slen, v[i].p, v[i].len);
-			cb->slen += v[i].len;
+			memcpy(w->pos.sp[i], v[i].p, v[i].len);
+			w->pos.sp[i] += v[i].len;
 		}
 		w->str_bytes += 4 + (size_t)v[i].len;
 	}
@@ -387,16 +394,26 @@ static int reserve(struct spool_writer *w, const struct qs_record *r, size_t *by
 	return 0;
 }
 
+/* Room for len more string bytes in column i (sp[i] follows a move). */
+static int grow_str(struct spool_writer *w, int i, size_t len)
+{
+	struct col_buf *c = &w->cols[i];
+	size_t used = (size_t)(w->pos.sp[i] - c->sbytes);
+	if (grow(&c->sbytes, &c->scap, used + len) < 0) {
+		errno = ENOMEM;
+		return -1;
+	}
+	w->pos.sp[i] = c->sbytes + used;
+	return 0;
+}
+
 /* Room for the record's string bytes, so append cannot fail half-way. */
 static int reserve_strings(struct spool_writer *w, const struct qs_record *r)
 {
 	for (size_t k = 0; k < w->nstr; k++) {
 		int i = w->str_cols[k];
-		struct col_buf *c = &w->cols[i];
-		if (qs_record_has(r, i) && grow(&c->sbytes, &c->scap, c->slen + r->v[i].len) < 0) {
-			errno = ENOMEM;
+		if (qs_record_has(r, i) && grow_str(w, i, r->v[i].len) < 0)
 			return -1;
-		}
 	}
 	return 0;
 }
@@ -408,7 +425,7 @@ static size_t build_raw(struct spool_writer *w)
 	size_t pos = 0;
 	for (size_t i = 0; i < w->def->ncols; i++) {
 		struct col_buf *c = &w->cols[i];
-		size_t vlen = (size_t)(w->wp[i] - c->vals);
+		size_t vlen = (size_t)(w->pos.wp[i] - c->vals);
 		uint32_t npresent = (uint32_t)(vlen / (c->type == QS_STR ? 4 : c->width));
 		if (npresent == 0) {
 			w->raw[pos++] = SPF_PRES_NONE;
@@ -439,9 +456,10 @@ static size_t build_raw(struct spool_writer *w)
 		else
 			memcpy(w->raw + pos, c->vals, vlen);
 		pos += vlen;
-		if (c->slen) {
-			memcpy(w->raw + pos, c->sbytes, c->slen);
-			pos += c->slen;
+		if (c->type == QS_STR) {
+			size_t slen = (size_t)(w->pos.sp[i] - c->sbytes);
+			memcpy(w->raw + pos, c->sbytes, slen);
+			pos += slen;
 		}
 	}
 	return pos;
@@ -451,8 +469,8 @@ static void reset_block(struct spool_writer *w)
 {
 	for (size_t i = 0; i < w->def->ncols; i++) {
 		struct col_buf *c = &w->cols[i];
-		w->wp[i] = c->vals;
-		c->slen = 0;
+		w->pos.wp[i] = c->vals;
+		w->pos.sp[i] = c->sbytes;
 	}
 	w->rows = 0;
 	w->str_bytes = 0;
@@ -583,6 +601,44 @@ int spool_writer_add(struct spool_writer *w, const struct qs_record *r)
 	append(w, r);
 	w->st.rows_accepted++;
 	return 0;
+}
+
+struct spool_cols *spool_writer_row_begin(struct spool_writer *w, size_t str_max)
+{
+	if (str_max > MAX_RECORD_BYTES - w->fixed_max - 4 * w->nstr) {
+		w->st.rows_dropped++;
+		errno = EMSGSIZE;
+		return NULL;
+	}
+	size_t bytes = w->fixed_max + 4 * w->nstr + str_max;
+	if (w->rows == w->block_rows ||
+	    (w->rows && (size_t)w->rows * w->fixed_max + w->str_bytes + bytes > BLOCK_VALUE_BYTES)) {
+		if (write_block(w) < 0) {
+			int e = errno;
+			w->st.rows_dropped++;
+			errno = e;
+			return NULL;
+		}
+	}
+	for (size_t k = 0; k < w->nstr; k++) {
+		int i = w->str_cols[k];
+		const struct col_buf *c = &w->cols[i];
+		if (c->scap - (size_t)(w->pos.sp[i] - c->sbytes) < str_max && grow_str(w, i, str_max) < 0) {
+			w->st.rows_dropped++;
+			return NULL;
+		}
+	}
+	if (w->rows == 0 && w->fd < 0 && w->file_rows == 0)
+		w->created_ms = now_ms();
+	return &w->pos;
+}
+
+void spool_writer_row_end(struct spool_writer *w, const uint64_t *present, size_t str_bytes)
+{
+	memcpy(w->rowpres + (size_t)w->rows * w->pw, present, w->pw * sizeof *present);
+	w->str_bytes += str_bytes;
+	w->rows++;
+	w->st.rows_accepted++;
 }
 
 int spool_writer_flush(struct spool_writer *w)

@@ -7,17 +7,25 @@
  * two observation domains, sequence gaps, unknown templates, options records,
  * truncated sets, lying lengths, varlen overruns, pause and resume; NetFlow
  * v9 (uptime times, vendor types, packet gaps) and v5 when accepted.
+ * Direct rows (decode_session_spool): the spool files equal, row for row,
+ * those written through emit and spool_writer_add.
  */
+#include <dirent.h>
+#include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "log.h"
 #include "receiver/decode.h"
+#include "spool/spool.h"
+#include "spool/spool_reader.h"
 #include "test/unit/ipfix_builder.h"
 
 #define VAS 43823
@@ -756,6 +764,223 @@ static void test_udp_hold(void **state)
 	assert_int_equal(counters(f, 2)->held_sets, 1);
 }
 
+/* ---- direct rows ---------------------------------------------------------- */
+
+static int rm_cb(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	return remove(p);
+}
+
+static int add_row(void *ctx, const struct qs_record *r, uint32_t domain)
+{
+	(void)domain;
+	assert_non_null(r);
+	assert_int_equal(spool_writer_add(ctx, r), 0);
+	return 0;
+}
+
+/* Every row of the one published file under dir, as text: column by column,
+ * "-" when absent, else the integer or the bytes in hex. */
+static char *dump_rows(const char *dir, uint64_t *nrows)
+{
+	char path[1024], err[512];
+	DIR *d = opendir(dir);
+	assert_non_null(d);
+	struct dirent *e;
+	path[0] = 0;
+	while ((e = readdir(d)))
+		if (strstr(e->d_name, ".qsp"))
+			snprintf(path, sizeof path, "%.400s/%.500s", dir, e->d_name);
+	closedir(d);
+	assert_true(path[0]);
+	struct spool_reader *r = spool_reader_open(path, err, sizeof err);
+	if (!r)
+		fail_msg("%s", err);
+	size_t cap = 1 << 20, len = 0;
+	char *out = malloc(cap);
+	struct spool_block *b;
+	struct qs_record rec;
+	int rc;
+	*nrows = 0;
+	while ((rc = spool_reader_next(r, &b)) == 1) {
+		for (uint32_t row = 0; row < spool_block_rows(b); row++) {
+			assert_int_equal(spool_block_row(b, row, &rec), 0);
+			for (int c = 0; c < NCOLS; c++) {
+				if (cap - len < 4096) {
+					cap *= 2;
+					out = realloc(out, cap);
+				}
+				if (!qs_record_has(&rec, c)) {
+					len += (size_t)snprintf(out + len, cap - len, "-|");
+				} else if (cols[c].type == QS_IPV6 || cols[c].type == QS_MAC || cols[c].type == QS_STR) {
+					for (uint32_t k = 0; k < rec.v[c].len && k < 1000; k++)
+						len += (size_t)snprintf(out + len, cap - len, "%02x", rec.v[c].p[k]);
+					len += (size_t)snprintf(out + len, cap - len, "/%u|", rec.v[c].len);
+				} else {
+					len += (size_t)snprintf(out + len, cap - len, "%llu|",
+					                        (unsigned long long)rec.v[c].u);
+				}
+			}
+			out[len++] = '\n';
+			(*nrows)++;
+		}
+	}
+	if (rc < 0)
+		fail_msg("%s", spool_reader_error(r));
+	spool_reader_close(r);
+	out[len] = 0;
+	return out;
+}
+
+/* An IPv4 template with every kind of copy (as is, widened, cut, 3-byte,
+ * fixed and varlen strings, MAC, an element the schema lacks) and an IPv6
+ * one; sets of many records cross blocks of 5 rows; the last message has a
+ * varlen overrun after two good records. Decoded once through emit and
+ * spool_writer_add, once as direct rows: the files hold the same rows. */
+static void build_direct_msgs(struct ipfix_builder *b, int part, uint32_t seq)
+{
+	static char big[400];
+	memset(big, 'h', sizeof big);
+	ib_begin(b, 3, seq);
+	if (part == 0) {
+		ib_set(b, 2);
+		ib_tmpl(b, 256, 13);
+		ib_field(b, 0, 1, 4);        /* octets u64 from 4 bytes */
+		ib_field(b, 0, 2, 8);        /* packets */
+		ib_field(b, 0, 4, 1);        /* proto */
+		ib_field(b, 0, 5, 1);        /* not in the schema: stepped over */
+		ib_field(b, 0, 7, 2);        /* sport */
+		ib_field(b, 0, 8, 4);        /* src4 */
+		ib_field(b, 0, 152, 8);      /* start */
+		ib_field(b, VAS, 2001, 65535); /* host, varlen */
+		ib_field(b, VAS, 2003, 5);   /* login, fixed 5 bytes */
+		ib_field(b, VAS, 2012, 3);   /* rtt u32 from 3 bytes */
+		ib_field(b, VAS, 1001, 4);   /* ts */
+		ib_field(b, 0, 56, 6);       /* mac */
+		ib_field(b, VAS, 2000, 2);   /* session u64 from 2 bytes */
+		ib_tmpl(b, 257, 6);
+		ib_field(b, 0, 4, 2);        /* proto u8 from 2 bytes (cut) */
+		ib_field(b, 0, 27, 16);      /* src6 */
+		ib_field(b, VAS, 1003, 16);  /* ip_src6 */
+		ib_field(b, VAS, 2003, 65535); /* login, varlen */
+		ib_field(b, 0, 2, 2);        /* packets from 2 bytes */
+		ib_field(b, VAS, 2001, 65535); /* host, varlen */
+		ib_set_end(b);
+	}
+	ib_set(b, 256);
+	int n = part == 2 ? 3 : 13;
+	for (int i = 0; i < n; i++) {
+		uint32_t k = (uint32_t)(part * 100 + i);
+		ib_u32(b, 1000000u + k * 7919u);
+		ib_u64(b, 0x0102030405060708ull + k);
+		ib_u8(b, (uint8_t)(6 + k));
+		ib_u8(b, 0xee);
+		ib_u16(b, (uint16_t)(40000 + k));
+		ib_u32(b, 0x0a000001u + k);
+		ib_u64(b, 1700000000000ull + k);
+		size_t hl = (size_t[]){ 0, 3, 254, 255, 300 }[k % 5];
+		big[0] = (char)('a' + k % 26);
+		ib_varlen(b, big, hl);
+		ib_bytes(b, "user0", 5);
+		ib_uint(b, 0xabcdef + k, 3);
+		ib_u32(b, 1700000000u + k);
+		ib_bytes(b, "\x00\x11\x22\x33\x44", 5);
+		ib_u8(b, (uint8_t)k);
+		ib_u16(b, (uint16_t)(k * 3));
+	}
+	if (part == 2) { /* a record whose host claims more than the set holds */
+		ib_u32(b, 1);
+		ib_u64(b, 2);
+		ib_u8(b, 3);
+		ib_u8(b, 0);
+		ib_u16(b, 4);
+		ib_u32(b, 5);
+		ib_u64(b, 6);
+		ib_u8(b, 200);
+		ib_bytes(b, "xy....................", 22); /* longer than minlen, shorter than 200 */
+	}
+	ib_set_end(b);
+	if (part < 2) {
+		ib_set(b, 257);
+		for (int i = 0; i < 9; i++) {
+			uint32_t k = (uint32_t)(part * 100 + i);
+			uint8_t a6[16];
+			for (int j = 0; j < 16; j++)
+				a6[j] = (uint8_t)(k + (uint32_t)j);
+			ib_u16(b, (uint16_t)(0x1100 + k));
+			ib_bytes(b, a6, 16);
+			a6[0] ^= 0xff;
+			ib_bytes(b, a6, 16);
+			ib_varlen(b, "someone", k % 8);
+			ib_u16(b, (uint16_t)(65535 - k));
+			ib_varlen(b, big, k % 2 ? 255 : 1);
+		}
+		ib_set_end(b);
+	}
+}
+
+static void test_direct_rows(void **state)
+{
+	struct fixture *f = *state;
+	char root[256], err[512], dir[2][300];
+	snprintf(root, sizeof root, "%s/test_decode.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	assert_non_null(mkdtemp(root));
+	struct decode_session *s[2];
+	struct spool_writer *w[2];
+	for (int k = 0; k < 2; k++) {
+		char sub[280];
+		snprintf(sub, sizeof sub, "%s/%d", root, k);
+		struct spool_writer_opts o = { .spool_dir = sub, .def = &tdef, .instance = "t", .block_rows = 5 };
+		w[k] = spool_writer_open(&o, err, sizeof err);
+		if (!w[k])
+			fail_msg("%s", err);
+		snprintf(dir[k], sizeof dir[k], "%s/test/0", sub);
+		s[k] = decode_session_open(f->m, &tdef, "direct-peer");
+	}
+	decode_session_spool(s[1], w[1]);
+	for (int part = 0; part < 3; part++) {
+		build_direct_msgs(&f->b, part, (uint32_t)(part * 22));
+		size_t len = ib_end(&f->b);
+		for (int k = 0; k < 2; k++) {
+			struct decode_cursor cur = { 0 };
+			assert_int_equal(decode_message(s[k], f->b.buf, len, add_row, w[k], &cur), DECODE_OK);
+		}
+	}
+	uint64_t rows[2];
+	char *text[2];
+	for (int k = 0; k < 2; k++) {
+		size_t n;
+		const struct decode_domain *d = decode_session_domains(s[k], &n);
+		assert_int_equal(n, 1);
+		assert_int_equal(d[0].c.rows, 13 + 9 + 13 + 9 + 3);
+		assert_int_equal(d[0].c.malformed_messages, 1);
+		struct spool_writer_stats st;
+		spool_writer_stats(w[k], &st);
+		assert_int_equal(st.rows_accepted, 47);
+		assert_int_equal(spool_writer_close(w[k]), 0);
+		decode_session_close(s[k]);
+		text[k] = dump_rows(dir[k], &rows[k]);
+	}
+	assert_int_equal(rows[0], 47);
+	assert_int_equal(rows[1], 47);
+	assert_string_equal(text[0], text[1]);
+	/* spot checks of the conversions (row 1: IPv4 record k = 1) */
+	const char *r1 = strchr(text[1], '\n') + 1;
+	char want[64];
+	snprintf(want, sizeof want, "%u|%llu|7|", 1000000u + 7919u, 0x0102030405060709ull);
+	assert_memory_equal(r1, want, strlen(want));
+	assert_non_null(strstr(r1, "|1700000000001|3|626868/3|7573657230/5|")); /* session from 2 bytes,
+	                                                                          * host, fixed login */
+	assert_non_null(strstr(r1, "|11259376|-|1700000001|001122334401/6|"));  /* rtt from 3 bytes, mac */
+	assert_non_null(strstr(text[1], "\n-|65535|0|-|-|"));                    /* IPv6: packets, proto cut */
+	free(text[0]);
+	free(text[1]);
+	nftw(root, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+}
+
 int main(void)
 {
 	log_init("test_decode", LOG_WARN);
@@ -777,6 +1002,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_netflow_v9, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_netflow_v5, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_udp_hold, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_direct_rows, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
