@@ -80,6 +80,7 @@ struct spool_writer {
 	uint64_t *rowpres;         /* per row: the record's presence words (pw of them);
 	                            * the column bitmaps are built from them per block */
 	size_t pw;
+	uint64_t *colbits;         /* build_raw: per column, its presence bits, 64 rows a word */
 	uint8_t kind[QS_MAX_COLS]; /* enum col_kind */
 	int str_cols[QS_MAX_COLS]; /* indexes of the QS_STR columns */
 	size_t nstr;
@@ -136,6 +137,7 @@ static void free_writer(struct spool_writer *w)
 {
 	free_cols(w);
 	free(w->rowpres);
+	free(w->colbits);
 	free(w->raw);
 	free(w->out);
 	free(w->exp);
@@ -186,7 +188,8 @@ static int alloc_cols(struct spool_writer *w)
 	w->cols = calloc(w->def->ncols, sizeof *w->cols);
 	w->pw = (w->def->ncols + 63) / 64;
 	w->rowpres = calloc((size_t)w->block_rows * w->pw, sizeof *w->rowpres);
-	if (!w->cols || !w->rowpres)
+	w->colbits = calloc((size_t)w->def->ncols * ((w->block_rows + 63) / 64), sizeof *w->colbits);
+	if (!w->cols || !w->rowpres || !w->colbits)
 		return -1;
 	for (size_t i = 0; i < w->def->ncols; i++) {
 		struct col_buf *c = &w->cols[i];
@@ -418,11 +421,61 @@ static int reserve_strings(struct spool_writer *w, const struct qs_record *r)
 	return 0;
 }
 
+/* a[r] bit c <-> a[c] bit r: a 64 x 64 bit matrix transposed in place
+ * (six rounds of block swaps, Hacker's Delight 7-3). */
+static void transpose64(uint64_t a[64])
+{
+	uint64_t m = 0x00000000ffffffffull;
+	for (unsigned j = 32; j; j >>= 1, m ^= m << j)
+		for (unsigned k = 0; k < 64; k = ((k | j) + 1) & ~j) {
+			uint64_t t = ((a[k] >> j) ^ a[k | j]) & m;
+			a[k] ^= t << j;
+			a[k | j] ^= t;
+		}
+}
+
+/* The presence bits of the columns that need a bitmap (some rows have a
+ * value, not all), 64 rows per word, into w->colbits: the per-row presence
+ * words transposed 64 rows at a time. */
+static void build_colbits(struct spool_writer *w, const uint32_t *npresent)
+{
+	size_t ng = (w->rows + 63) / 64;
+	for (size_t k = 0; k < w->pw; k++) {
+		uint64_t need = 0;
+		for (size_t c = 0; c < 64 && k * 64 + c < w->def->ncols; c++)
+			if (npresent[k * 64 + c] && npresent[k * 64 + c] != w->rows)
+				need |= (uint64_t)1 << c;
+		if (!need)
+			continue;
+		for (size_t g = 0; g < ng; g++) {
+			uint64_t a[64];
+			const uint64_t *rp = w->rowpres + g * 64 * w->pw + k;
+			size_t n = w->rows - g * 64 < 64 ? w->rows - g * 64 : 64;
+			for (size_t j = 0; j < n; j++)
+				a[j] = rp[j * w->pw];
+			for (size_t j = n; j < 64; j++)
+				a[j] = 0;
+			transpose64(a);
+			for (uint64_t x = need; x; x &= x - 1) {
+				unsigned c = (unsigned)__builtin_ctzll(x);
+				w->colbits[(k * 64 + c) * ng + g] = a[c];
+			}
+		}
+	}
+}
+
 /* Serialise the block in memory into w->raw; returns its length. */
 static size_t build_raw(struct spool_writer *w)
 {
 	size_t bm = (w->rows + 7) / 8;
 	size_t pos = 0;
+	uint32_t npresent_of[QS_MAX_COLS];
+	for (size_t i = 0; i < w->def->ncols; i++) {
+		const struct col_buf *c = &w->cols[i];
+		npresent_of[i] = (uint32_t)((size_t)(w->pos.wp[i] - c->vals) / (c->type == QS_STR ? 4 : c->width));
+	}
+	build_colbits(w, npresent_of);
+	size_t ng = (w->rows + 63) / 64;
 	for (size_t i = 0; i < w->def->ncols; i++) {
 		struct col_buf *c = &w->cols[i];
 		size_t vlen = (size_t)(w->pos.wp[i] - c->vals);
@@ -436,19 +489,12 @@ static size_t build_raw(struct spool_writer *w)
 		} else {
 			w->raw[pos++] = SPF_PRES_BITMAP;
 			uint8_t *b = w->raw + pos;
-			memset(b, 0, bm);
-			const uint64_t *rp = w->rowpres + (i >> 6);
-			unsigned sh = (unsigned)(i & 63);
-			size_t pw = w->pw;
-			uint32_t row = 0;
-			for (; row + 8 <= w->rows; row += 8, rp += 8 * pw) {
-				unsigned x = 0;
-				for (unsigned j = 0; j < 8; j++)
-					x |= (unsigned)((rp[j * pw] >> sh) & 1) << j;
-				b[row >> 3] = (uint8_t)x;
-			}
-			for (; row < w->rows; row++, rp += pw)
-				b[row >> 3] |= (uint8_t)(((*rp >> sh) & 1) << (row & 7));
+			const uint64_t *cb = w->colbits + i * ng;
+			for (size_t g = 0; g + 1 < ng; g++)
+				spf_put64(b + g * 8, cb[g]);
+			uint8_t last[8];
+			spf_put64(last, cb[ng - 1]); /* rows past the end are 0 */
+			memcpy(b + (ng - 1) * 8, last, bm - (ng - 1) * 8);
 			pos += bm;
 		}
 		if (c->type != QS_STR)
