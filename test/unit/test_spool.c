@@ -428,14 +428,14 @@ static void test_names(void **state)
 }
 
 /* Byte planes exactly as docs/SPOOL-FORMAT.md says, for every width and
- * for counts that leave tails after the 4- and 8-value kernels. */
+ * for counts that leave tails after the 4-, 8- and 16-value kernels. */
 static void test_shuffle_layout(void **state)
 {
 	static const size_t widths[] = { 1, 2, 4, 6, 8, 16 };
-	uint8_t in[16 * 21], out[16 * 21], back[16 * 21];
+	uint8_t in[16 * 40], out[16 * 40], back[16 * 40];
 	for (size_t wi = 0; wi < sizeof widths / sizeof widths[0]; wi++) {
 		size_t wd = widths[wi];
-		for (size_t n = 0; n <= 21; n++) {
+		for (size_t n = 0; n <= 40; n++) {
 			for (size_t i = 0; i < n * wd; i++)
 				in[i] = (uint8_t)(i * 7 + wd);
 			spf_shuffle(out, in, n, wd);
