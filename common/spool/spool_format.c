@@ -260,17 +260,22 @@ static inline __attribute__((always_inline)) size_t planes_sse2(uint8_t *out, co
 {
 	size_t k = 0;
 	for (; k + 16 <= n; k += 16) {
-		__m128i r[16], t[16];
+		__m128i r[16], t[16]; /* fully unrolled: held in registers */
+#pragma GCC unroll 16
 		for (size_t i = 0; i < W; i++)
 			r[i] = _mm_loadu_si128((const __m128i *)(const void *)(in + k * W + 16 * i));
+#pragma GCC unroll 4
 		for (int round = 0; round < 4; round++) {
+#pragma GCC unroll 8
 			for (size_t i = 0; i < W / 2; i++) {
 				t[2 * i] = _mm_unpacklo_epi8(r[i], r[i + W / 2]);
 				t[2 * i + 1] = _mm_unpackhi_epi8(r[i], r[i + W / 2]);
 			}
+#pragma GCC unroll 16
 			for (size_t i = 0; i < W; i++)
 				r[i] = t[i];
 		}
+#pragma GCC unroll 16
 		for (size_t b = 0; b < W; b++)
 			_mm_storeu_si128((__m128i *)(void *)(out + b * n + k), r[b]);
 	}
