@@ -361,21 +361,41 @@ static struct tmpl_ctx *lookup(struct decode_session *s, uint16_t tid, uint32_t 
 	return c;
 }
 
-/* One IPFIX data record straight into the session's spool writer. 0: done
- * (*refused set when the writer refused the row: the record is stepped
- * over), -1: malformed (nothing written). */
-static int run_direct(struct decode_session *s, const struct cp_plan *pl, const uint8_t **p, const uint8_t *end,
-                      int *refused)
+/* Direct rows of one data set: a batch begun in the session's spool writer. */
+struct direct {
+	struct spool_cols *c;
+	uint32_t room, n;       /* rows the batch may still take; rows written */
+	size_t sb;              /* their string bytes */
+};
+
+/* End the batch (the rows written go into the block). */
+static void direct_end(struct decode_session *s, const struct cp_plan *pl, struct direct *d)
 {
-	struct spool_cols *c = spool_writer_row_begin(s->w, (size_t)(end - *p));
-	if (!c) {
-		*refused = 1;
-		return cp_skip(pl, p, end);
+	if (d->n)
+		spool_writer_rows_end(s->w, d->n, pl->present, d->sb);
+	memset(d, 0, sizeof *d);
+}
+
+/* One IPFIX data record straight into the spool writer. 0: done (*refused
+ * set when the writer refused the row: the record is stepped over), -1:
+ * malformed (nothing written). */
+static int run_direct(struct decode_session *s, const struct cp_plan *pl, const uint8_t **p, const uint8_t *end,
+                      struct direct *d, int *refused)
+{
+	if (!d->room) {
+		direct_end(s, pl, d);
+		d->c = spool_writer_rows_begin(s->w, (size_t)(end - *p), &d->room);
+		if (!d->c) {
+			*refused = 1;
+			return cp_skip(pl, p, end);
+		}
 	}
 	size_t sb;
-	if (cp_run_cols(pl, p, end, NULL, c->wp, c->sp, &sb) < 0)
-		return -1; /* nothing written: the row was begun, not ended: no row */
-	spool_writer_row_end(s->w, pl->present, sb);
+	if (cp_run_cols(pl, p, end, NULL, d->c->wp, d->c->sp, &sb) < 0)
+		return -1;
+	d->n++;
+	d->room--;
+	d->sb += sb;
 	return 0;
 }
 
@@ -389,11 +409,13 @@ static int decode_set(struct decode_session *s, struct tmpl_ctx *c, const uint8_
 	const struct cp_plan *pl = c->plan;
 	const uint8_t *p = set + 4, *end = set + slen;
 	int n = 0;
+	struct direct d = { 0 };
 	while ((size_t)(end - p) >= pl->minlen) {
 		int refused = 0;
 		int bad = c->options || pl->ncols == 0 ? cp_skip(pl, &p, end)
-		        : s->w ? run_direct(s, pl, &p, end, &refused) : cp_run(pl, s->def, &p, end, NULL, &s->r);
+		        : s->w ? run_direct(s, pl, &p, end, &d, &refused) : cp_run(pl, s->def, &p, end, NULL, &s->r);
 		if (bad < 0) {
+			direct_end(s, pl, &d);
 			cn->malformed_messages++;
 			return -1;
 		}
@@ -410,6 +432,7 @@ static int decode_set(struct decode_session *s, struct tmpl_ctx *c, const uint8_
 			cn->held_records++;
 		}
 	}
+	direct_end(s, pl, &d);
 	return n;
 }
 
@@ -623,6 +646,7 @@ enum decode_result decode_message(struct decode_session *s, const uint8_t *msg, 
 		}
 		const struct cp_plan *pl = c->plan;
 		const uint8_t *p = set + 4, *end = set + slen;
+		struct direct d = { 0 };
 		while ((size_t)(end - p) >= pl->minlen) {
 			if (idx < cur->done) { /* emitted before a pause */
 				if (cp_skip(pl, &p, end) < 0)
@@ -632,7 +656,7 @@ enum decode_result decode_message(struct decode_session *s, const uint8_t *msg, 
 			}
 			int refused = 0;
 			int bad_rec = c->options || pl->ncols == 0 ? cp_skip(pl, &p, end)
-			            : s->w ? run_direct(s, pl, &p, end, &refused)
+			            : s->w ? run_direct(s, pl, &p, end, &d, &refused)
 			                   : cp_run(pl, s->def, &p, end, NULL, &s->r);
 			if (bad_rec < 0) {
 				cn->malformed_messages++;
@@ -661,6 +685,7 @@ enum decode_result decode_message(struct decode_session *s, const uint8_t *msg, 
 			}
 			cn->rows++;
 		}
+		direct_end(s, pl, &d);
 		if (!stop) {
 			off += slen;
 			cur->set_off = (uint32_t)off;

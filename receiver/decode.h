@@ -75,7 +75,7 @@ void decode_model_close(struct decode_model *m);
  * resume cursor (records already emitted are not emitted again, counters are
  * not counted twice). With a spool writer set (decode_session_spool), IPFIX
  * data records go straight into it and emit is called only for a record the
- * writer refused, with r NULL and errno as spool_writer_row_begin left it
+ * writer refused, with r NULL and errno as spool_writer_rows_begin left it
  * (return 0: the record is dropped; non-zero: pause, as above). */
 typedef int (*decode_emit_fn)(void *ctx, const struct qs_record *r, uint32_t domain);
 

@@ -649,22 +649,37 @@ int spool_writer_add(struct spool_writer *w, const struct qs_record *r)
 	return 0;
 }
 
-struct spool_cols *spool_writer_row_begin(struct spool_writer *w, size_t str_max)
+/* Rows of at most row_max bytes each that still fit the block in memory
+ * (the first row always does), besides str_max bytes of strings. */
+static uint32_t rows_that_fit(const struct spool_writer *w, size_t row_max, size_t str_max)
 {
-	if (str_max > MAX_RECORD_BYTES - w->fixed_max - 4 * w->nstr) {
+	uint32_t n = w->block_rows - w->rows;
+	if (w->rows == 0)
+		return n;
+	size_t used = (size_t)w->rows * w->fixed_max + w->str_bytes + str_max;
+	if (used >= BLOCK_VALUE_BYTES)
+		return 0;
+	size_t m = (BLOCK_VALUE_BYTES - used) / row_max;
+	return m < n ? (uint32_t)m : n;
+}
+
+struct spool_cols *spool_writer_rows_begin(struct spool_writer *w, size_t str_max, uint32_t *n)
+{
+	size_t row_max = w->fixed_max + 4 * w->nstr;
+	if (str_max > MAX_RECORD_BYTES - row_max) {
 		w->st.rows_dropped++;
 		errno = EMSGSIZE;
 		return NULL;
 	}
-	size_t bytes = w->fixed_max + 4 * w->nstr + str_max;
-	if (w->rows == w->block_rows ||
-	    (w->rows && (size_t)w->rows * w->fixed_max + w->str_bytes + bytes > BLOCK_VALUE_BYTES)) {
+	uint32_t fit = rows_that_fit(w, row_max, str_max);
+	if (fit == 0) {
 		if (write_block(w) < 0) {
 			int e = errno;
 			w->st.rows_dropped++;
 			errno = e;
 			return NULL;
 		}
+		fit = rows_that_fit(w, row_max, str_max);
 	}
 	for (size_t k = 0; k < w->nstr; k++) {
 		int i = w->str_cols[k];
@@ -676,15 +691,18 @@ struct spool_cols *spool_writer_row_begin(struct spool_writer *w, size_t str_max
 	}
 	if (w->rows == 0 && w->fd < 0 && w->file_rows == 0)
 		w->created_ms = now_ms();
+	*n = fit;
 	return &w->pos;
 }
 
-void spool_writer_row_end(struct spool_writer *w, const uint64_t *present, size_t str_bytes)
+void spool_writer_rows_end(struct spool_writer *w, uint32_t n, const uint64_t *present, size_t str_bytes)
 {
-	memcpy(w->rowpres + (size_t)w->rows * w->pw, present, w->pw * sizeof *present);
+	uint64_t *rp = w->rowpres + (size_t)w->rows * w->pw;
+	for (uint32_t k = 0; k < n; k++, rp += w->pw)
+		memcpy(rp, present, w->pw * sizeof *present);
 	w->str_bytes += str_bytes;
-	w->rows++;
-	w->st.rows_accepted++;
+	w->rows += n;
+	w->st.rows_accepted += n;
 }
 
 int spool_writer_flush(struct spool_writer *w)

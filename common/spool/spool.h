@@ -69,32 +69,36 @@ struct spool_writer *spool_writer_open(const struct spool_writer_opts *o, char *
 int spool_writer_add(struct spool_writer *w, const struct qs_record *r);
 
 /* Direct rows: the fast path of a producer that decodes values itself
- * (qoestor-recv's copy plans). Instead of filling a struct qs_record for
- * spool_writer_add, it writes the values straight into the block in memory:
+ * (qoestor-recv's copy plans). Instead of filling a struct qs_record per
+ * row for spool_writer_add, it writes the values straight into the block in
+ * memory, a batch of rows at a time:
  *
- *   struct spool_cols *c = spool_writer_row_begin(w, str_max);
- *   for each column i the row has a value for, exactly once:
+ *   uint32_t room;
+ *   struct spool_cols *c = spool_writer_rows_begin(w, str_max, &room);
+ *   for each of n <= room rows, for each column i the row has a value for, once:
  *     fixed-width types: spf_type_width(type) bytes, little-endian (ipv6, mac:
  *       their bytes) at c->wp[i], then c->wp[i] += width;
  *     QS_STR: the u32 length (little-endian) at c->wp[i], c->wp[i] += 4, and
  *       the bytes at c->sp[i], c->sp[i] += length;
- *   spool_writer_row_end(w, present, str_bytes);
+ *   spool_writer_rows_end(w, n, present, str_bytes);
  *
- * row_begin makes room for one row whose string values total at most
- * str_max bytes (it may write a full block first: blocking disk I/O). NULL:
- * the row is refused, with errno and counting as spool_writer_add (EMSGSIZE
- * when str_max is above the record limit). The pointers are valid until
- * row_end; no other call on w in between, and a begun row must be written
- * whole and ended: there is no undo, so validate the input first.
- * row_end: present = the row's presence words ((ncols + 63) / 64 of them:
- * bit i set exactly for the columns written), str_bytes = the sum over its
- * string values of 4 + length. Rows of both paths mix freely in a block. */
+ * rows_begin makes room for at least one and at most *room rows whose
+ * string values total at most str_max bytes altogether (it may write the
+ * full block first: blocking disk I/O). NULL: refused, with errno and
+ * counting (one row) as spool_writer_add (EMSGSIZE when str_max is above the
+ * record limit). The pointers are valid until rows_end; no other call on w in
+ * between. A row must be written whole or not at all (there is no undo:
+ * validate the input first); rows begun but not written are simply not rows.
+ * rows_end: n rows written, all with the presence words present ((ncols +
+ * 63) / 64 of them: bit i set exactly for the columns written), str_bytes =
+ * the sum over their string values of 4 + length. Rows of both paths mix
+ * freely in a block. */
 struct spool_cols {
 	uint8_t *wp[QS_MAX_COLS];
 	uint8_t *sp[QS_MAX_COLS];
 };
-struct spool_cols *spool_writer_row_begin(struct spool_writer *w, size_t str_max);
-void spool_writer_row_end(struct spool_writer *w, const uint64_t *present, size_t str_bytes);
+struct spool_cols *spool_writer_rows_begin(struct spool_writer *w, size_t str_max, uint32_t *room);
+void spool_writer_rows_end(struct spool_writer *w, uint32_t n, const uint64_t *present, size_t str_bytes);
 
 /* Write the block in memory now (if any) so every accepted record is in the
  * temporary file (survives a crash of the process; not fsynced: only
