@@ -914,7 +914,7 @@ static void build_direct_msgs(struct ipfix_builder *b, int part, uint32_t seq)
 			ib_bytes(b, a6, 16);
 			a6[0] ^= 0xff;
 			ib_bytes(b, a6, 16);
-			ib_varlen(b, "someone", k % 8);
+			ib_varlen(b, "someone-somewhere", (k * 2) % 18); /* 0 .. 16 bytes */
 			ib_u16(b, (uint16_t)(65535 - k));
 			ib_varlen(b, big, k % 2 ? 255 : 1);
 		}
