@@ -17,3 +17,6 @@ test_loader_agg_SRCS := test/unit/test_loader_agg.c loader/agg.c
 
 UNIT_TESTS += test_loader_enrich
 test_loader_enrich_SRCS := test/unit/test_loader_enrich.c loader/enrich.c loader/encoder.c
+
+UNIT_TESTS += test_loader_opts
+test_loader_opts_SRCS := test/unit/test_loader_opts.c loader/opts.c

@@ -59,8 +59,12 @@ static const struct opt opts[] = {
 	{ "gtpflow-insert-processes", "IPFIX_GTPFLOW_DUMP_INSERT_PROCESSES", K_UINT, 0, 64, "0", SP(QS_GTPFLOW),
 	  "the same for gtpflow" },
 	{ "dnsflow-insert-processes", NULL, K_UINT, 0, 64, "0", SP(QS_DNSFLOW), "the same for dnsflow" },
-	{ "insert-rows", NULL, K_UINT, 1000, 4000000, "262144", OFF(insert_rows),
-	  "rows per INSERT (whole spool blocks; fixed per file once it is claimed)" },
+	{ "memory-limit", NULL, K_UINT, 64, 1048576, "200", OFF(memory_limit_mib),
+	  "the loader's memory budget, MiB, shared by the insert processes: sets --insert-rows 0 and "
+	  "--max-groups 0; at least 16 + 20 per insert process" },
+	{ "insert-rows", NULL, K_UINT, 0, 4000000, "0", OFF(insert_rows),
+	  "rows per INSERT (whole spool blocks; fixed per file once it is claimed); 0 = from --memory-limit, "
+	  "at most 262144" },
 	{ "format", NULL, K_FORMAT, 0, 0, "rowbinary", OFF(format),
 	  "INSERT body format: rowbinary, native (columnar) or csv" },
 	{ "insert-settings", NULL, K_STR, 0, 0, NULL, OFF(insert_settings),
@@ -73,7 +77,8 @@ static const struct opt opts[] = {
 	{ "retry-max-seconds", NULL, K_UINT, 1, 3600, "60", OFF(retry_max_s), "longest back-off between retries of a failed insert" },
 	{ "timeout-seconds", NULL, K_UINT, 1, 86400, "300", OFF(timeout_s), "time limit of one HTTP request" },
 	{ "max-groups", NULL, K_UINT, 0, 100000000, "0", OFF(max_groups),
-	  "aggregate groups held per file before they are inserted (bounds memory); 0 = 262144 / --insert-processes" },
+	  "aggregate groups held per file before they are inserted (bounds memory); 0 = from --memory-limit, "
+	  "at most 262144" },
 	{ "traffic-dir-def-mode", "TRAFFIC_DIR_DEF_MODE", K_UINT, 0, 4, "0", OFF(traffic_dir_def_mode),
 	  "subscriber side: 0 as is (DPI flags), 1 by AS (fullflow), 2 by CIDR, 3 AS and CIDR, 4 AS or CIDR" },
 	{ "subscriber-filter-mode", "SUBSCRIBER_FILTER_MODE", K_UINT, 0, 4, "0", OFF(subscriber_filter_mode),
@@ -243,12 +248,40 @@ static int keys_ok(const char *list, enum qs_agg id, char *err, size_t errlen, c
 	return 1;
 }
 
+/* The memory budget (see opts.h): the process's base, per insert process a
+ * fixed part, and the rest per process, half for insert bodies, half for
+ * aggregate groups. Bytes per row and per group as measured on worst-case
+ * data (qoestor-spoolgen --any: random values, random-byte strings): a
+ * compressed body row ~75 bytes (plain ~200), a group ~260 bytes. */
+#define BASE_MIB 16u
+#define WORKER_MIB 18u
+#define ROW_BYTES 128u
+#define PLAIN_ROW_BYTES 256u
+#define GROUP_BYTES 384u
+#define MAX_AUTO 262144u
+
+static uint64_t worker_half(const struct loader_config *c)
+{
+	uint64_t p = c->insert_processes ? c->insert_processes : 1;
+	uint64_t total = (uint64_t)c->memory_limit_mib << 20, base = (BASE_MIB + WORKER_MIB * p) << 20;
+	return total > base ? (total - base) / p / 2 : 0;
+}
+
 unsigned loader_max_groups(const struct loader_config *c)
 {
 	if (c->max_groups)
 		return c->max_groups < 1000 ? 1000 : c->max_groups;
-	unsigned n = 262144u / (c->insert_processes ? c->insert_processes : 1);
-	return n > 262144u ? 262144u : n < 1000u ? 1000u : n;
+	uint64_t n = worker_half(c) / GROUP_BYTES;
+	return n > MAX_AUTO ? MAX_AUTO : n < 1000u ? 1000u : (unsigned)n;
+}
+
+unsigned loader_insert_rows(const struct loader_config *c)
+{
+	if (c->insert_rows)
+		return c->insert_rows < 1000 ? 1000 : c->insert_rows;
+	uint64_t n = worker_half(c) / (c->compress == LC_NONE ? PLAIN_ROW_BYTES : ROW_BYTES);
+	n -= n % 16384;
+	return n > MAX_AUTO ? MAX_AUTO : n < 16384u ? 16384u : (unsigned)n;
 }
 
 int loader_config_check(const struct loader_config *c, char *err, size_t errlen)

@@ -45,7 +45,8 @@ struct loader_config {
 	const char *archive_dir;       /* NULL: delete loaded files */
 	unsigned insert_processes;     /* parallel inserts overall (2) */
 	unsigned stream_processes[QS_STREAM_COUNT]; /* IPFIX_<S>_DUMP_INSERT_PROCESSES; 0 = no own limit */
-	unsigned insert_rows;          /* rows per INSERT (262144) */
+	unsigned memory_limit_mib;     /* the memory budget, MiB (200): loader_insert_rows, loader_max_groups */
+	unsigned insert_rows;          /* rows per INSERT; 0 auto (loader_insert_rows) */
 	enum loader_format format;     /* rowbinary */
 	const char *insert_settings;   /* extra URL parameters of every INSERT, or NULL */
 	enum loader_compress compress; /* zstd */
@@ -84,12 +85,24 @@ void loader_ddl_params(const struct loader_config *c, struct qs_ddl_params *p);
  * or -1 with a message naming the setting and the accepted values in err. */
 int loader_opt_set(struct loader_config *c, const char *name, const char *value, char *err, size_t errlen);
 
+/* The memory budget. --memory-limit (default 200 MiB) bounds the loader's
+ * resident memory whatever the backlog and the data: the process's base
+ * (~16 MiB) plus, per insert process, a fixed ~18 MiB (spool reader blocks,
+ * staging buffers, HTTP client, thread) and what remains, split evenly
+ * between the process's insert bodies (--insert-rows: ~96 bytes per row
+ * compressed, ~256 plain, on worst-case data) and its aggregate groups
+ * (--max-groups: ~256 bytes each). Inserts are also cut at 64 bytes of
+ * string values per allowed row. With the defaults (2 processes) that is
+ * 262144 rows and 151552 groups per process; 4 processes get 147456 rows and
+ * 57344 groups. An explicit --insert-rows / --max-groups wins over the
+ * budget. A limit below 16 + 20 MiB per process is not met (the fixed parts
+ * and the minimums, 16384 rows and 1000 groups, remain). */
+/* Aggregate groups per worker before a flush: --max-groups or the budget's. */
+unsigned loader_max_groups(const struct loader_config *c);
+/* Rows per insert: --insert-rows or the budget's (16384..262144). */
+unsigned loader_insert_rows(const struct loader_config *c);
 /* Checks across settings (period divides 15 min, known aggregate keys ...).
  * 0 or -1 with a message. */
-/* Aggregate groups per worker before a flush: --max-groups, or when 0 a
- * share of a fixed budget (262144 groups over --insert-processes), so that
- * the aggregation's memory stays the same however many processes run. */
-unsigned loader_max_groups(const struct loader_config *c);
 int loader_config_check(const struct loader_config *c, char *err, size_t errlen);
 
 /* getopt_long table of every setting (static storage; name, has_arg, NULL,

@@ -143,7 +143,8 @@ int qs_cfg_loader_argv(const struct qs_config *c, const char *prog, struct qs_cf
 			e |= opt(a, name, "%u", sum > 64 ? 64 : sum);
 		}
 	}
-	e |= opt(a, "insert-rows", "%u", l->insert_rows) || opt(a, "format", "%s", l->format ? "csv" : "rowbinary") ||
+	e |= opt(a, "memory-limit", "%u", l->memory_limit) || opt(a, "insert-rows", "%u", l->insert_rows) ||
+	     opt(a, "format", "%s", l->format == 2 ? "native" : l->format ? "csv" : "rowbinary") ||
 	     opt(a, "settle-seconds", "%u", l->settle_seconds) ||
 	     opt(a, "compression", "%s", compression_name(l->compression)) ||
 	     opt(a, "compression-level", "%u", l->compression_level) ||

@@ -83,9 +83,9 @@ struct qs_cfg_loader {
 	char database[64];
 	unsigned raw_ttl_hours, agg_ttl_days, dedup_window;
 	char archive[QS_CFG_PATH];
-	unsigned insert_processes, insert_rows;
+	unsigned insert_processes, insert_rows, memory_limit; /* memory_limit: MiB */
 	unsigned compression;         /* 0 none, 1 gzip, 2 zstd (as enum loader_compress) */
-	unsigned format;              /* 0 rowbinary, 1 csv */
+	unsigned format;              /* 0 rowbinary, 1 csv, 2 native (as enum loader_format) */
 	unsigned settle_seconds;
 	char tls_ca_file[QS_CFG_PATH], insert_settings[512];
 	unsigned compression_level, rescan_seconds, retry_max_seconds, timeout_seconds, max_groups;
