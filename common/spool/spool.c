@@ -261,8 +261,11 @@ struct spool_writer *spool_writer_open(const struct spool_writer_opts *o, char *
 		errno = e;
 		return NULL;
 	}
+	/* Fast levels with 7-byte minimum matches: 5% fewer instructions for
+	 * about 1% larger blocks on byte planes (docs/PERFORMANCE.md). */
 	if (alloc_cols(w) < 0 || !(w->cctx = ZSTD_createCCtx()) ||
-	    ZSTD_isError(ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_compressionLevel, w->level))) {
+	    ZSTD_isError(ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_compressionLevel, w->level)) ||
+	    (w->level < 0 && ZSTD_isError(ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_minMatch, 7)))) {
 		snprintf(err, errlen, "spool writer: out of memory");
 		free_writer(w);
 		errno = ENOMEM;
