@@ -1,7 +1,9 @@
-/* encoder.c: RowBinary or CSV bodies for ClickHouse inserts, compressed as
- * they grow (see encoder.h). The hot path of the loader: no printf per field.
- * RowBinary writes each column with a wire plan made once from its ClickHouse
- * type (width, Nullable byte, time scale); CSV numbers go through a
+/* encoder.c: RowBinary, Native or CSV bodies for ClickHouse inserts,
+ * compressed as they grow (see encoder.h). The hot path of the loader: no
+ * printf per field. RowBinary and Native write each column with a wire plan
+ * made once from its ClickHouse type (width, Nullable byte, time scale);
+ * Native appends each value to its column's buffer (fixed-width columns are
+ * sized for a whole block up front, so no checks per value); CSV numbers go through a
  * two-digits-at-a-time table. Each row is written into a staging buffer that
  * is handed to the compressor every 256 KiB.
  */

@@ -1,8 +1,8 @@
 /* encoder.h: turns records into the body of one ClickHouse INSERT.
  *
  * The only place that knows the wire format of inserted rows: RowBinary
- * (the default: ClickHouse parses it with far less CPU per row than CSV) or
- * CSV.
+ * (the default: ClickHouse parses it with far less CPU per row than CSV),
+ * Native (columnar) or CSV.
  * An encoder is bound to a stream definition (a raw table, or the synthetic
  * definition of an aggregate table, see agg.h) and emits every stored column
  * (qs_column_stored) in definition order; encoder_columns gives the matching
@@ -16,6 +16,17 @@
  * Nullable(T) as a 0/1 byte before T. An absent value is NULL in a Nullable
  * QS_F_NULLABLE column and the type's default elsewhere, as in CSV.
  *
+ * Native: blocks of columns. Each block: LEB128 number of columns, LEB128
+ * number of rows, then per column its name and its type as strings (the
+ * column's ClickHouse type without CODEC/DEFAULT clauses, e.g.
+ * "Nullable(String)", "SimpleAggregateFunction(sum, UInt64)"; LowCardinality
+ * is sent as the plain type inside it) and the values of every row as
+ * RowBinary writes one value, except Nullable(T): the null map first (one
+ * byte per row), then T's values (the default in NULL rows). The rows are
+ * buffered column by column and a block is written (compressed) when it holds
+ * 4 MiB of fixed-width values (at most 65536 rows) or 2 MiB of strings, and at
+ * encoder_finish: several blocks per body, bounded memory per encoder.
+ *
  * CSV values:
  * integers in decimal, IPv4 dotted, IPv6 as eight hex groups ("::" and
  * "::ffff:a.b.c.d" for the unspecified and v4-mapped addresses), times as
@@ -25,9 +36,8 @@
  * and the type's default (0, "", 0.0.0.0, ::) elsewhere.
  *
  * The body is compressed as it grows (zstd or gzip, streaming), so memory is
- * the compressed body plus a 256 KiB staging buffer. To add a format (e.g.
- * ClickHouse Native, which costs the server less CPU per row than CSV), add it
- * here; callers only see records in and a body out.
+ * the compressed body plus a 256 KiB staging buffer (and Native's block). To
+ * add a format, add it here; callers only see records in and a body out.
  *
  * Ownership: the encoder owns the body returned by encoder_finish until the
  * next encoder_reset/encoder_close. Threads: one encoder per thread.
@@ -53,7 +63,7 @@ struct encoder *encoder_open(const struct qs_stream_def *def, enum loader_format
 int encoder_supports(const struct qs_stream_def *def, enum loader_format fmt, char *err, size_t errlen);
 void encoder_close(struct encoder *e);
 
-/* "RowBinary" or "CSV" */
+/* "RowBinary", "Native" or "CSV" */
 const char *encoder_format(const struct encoder *e);
 /* "a,b,c": the stored columns in the order rows are written. */
 const char *encoder_columns(const struct encoder *e);
