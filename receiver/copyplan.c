@@ -335,13 +335,45 @@ static inline void copy_str(uint8_t *d, const uint8_t *q, uint32_t l)
 	}
 }
 
+/* Take back what cp_run_cols wrote of the record at q before a varlen
+ * length of segment bad ran past the end: every fixed element of segments
+ * 0..bad and the varlen values of segments 0..bad-1 (the record's bytes up
+ * to there were checked). The slow path of malformed records only. */
+static void undo_cols(const struct cp_plan *plan, const uint8_t *q, uint32_t bad, uint8_t **wp, uint8_t **sp)
+{
+	for (uint32_t s = 0; s <= bad; s++) {
+		const struct cp_seg *sg = &plan->segs[s];
+		for (unsigned j = sg->dstart[0]; j < sg->dstart[CP_NDKINDS]; j++) {
+			const struct cp_dop *f = &plan->dops[j];
+			if (j >= sg->dstart[DK_STRFIX] && j < sg->dstart[DK_UPTIME]) {
+				wp[f->col] -= 4;
+				sp[f->col] -= f->len;
+			} else {
+				wp[f->col] -= j >= sg->dstart[DK_COPY] && j < sg->dstart[DK_STRFIX] ? f->len
+				            : j >= sg->dstart[DK_UPTIME] ? 8 : f->width;
+			}
+		}
+		if (s == bad)
+			break;
+		q += sg->fixed;
+		uint32_t l = q[0];
+		q++;
+		if (l == 255) {
+			l = (uint32_t)q[0] << 8 | q[1];
+			q += 2;
+		}
+		if (sg->vcol >= 0) {
+			wp[sg->vcol] -= 4;
+			sp[sg->vcol] -= l;
+		}
+		q += l;
+	}
+}
+
 int cp_run_cols(const struct cp_plan *plan, const uint8_t **p, const uint8_t *end, const struct cp_msg *m,
                 uint8_t **wp, uint8_t **sp, size_t *str_bytes)
 {
 	const uint8_t *q = *p;
-	if (plan->has_var && cp_skip(plan, &q, end) < 0) /* check the varlen lengths first */
-		return -1;
-	q = *p;
 	size_t sb = 0;
 	for (uint32_t s = 0; s < plan->nsegs; s++) {
 		const struct cp_seg *sg = &plan->segs[s];
@@ -400,11 +432,10 @@ int cp_run_cols(const struct cp_plan *plan, const uint8_t **p, const uint8_t *en
 		}
 		q += sg->fixed;
 		if (sg->has_var) {
-			uint32_t l = q[0];
-			q++;
-			if (l == 255) {
-				l = (uint32_t)q[0] << 8 | q[1];
-				q += 2;
+			uint32_t l;
+			if (varlen(&q, end, sg->after, &l) < 0) {
+				undo_cols(plan, *p, s, wp, sp);
+				return -1;
 			}
 			if (sg->vcol >= 0) {
 				spf_put32(wp[sg->vcol], l);

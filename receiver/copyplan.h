@@ -111,8 +111,8 @@ int cp_run(const struct cp_plan *plan, const struct qs_stream_def *def, const ui
  * sp are struct spool_cols' arrays; each value written advances them): every
  * column of plan->present gets exactly one value, in the spool's layout
  * (little-endian, integers cut or widened to the column's width as
- * spool_writer_add would). The record is checked before anything is written:
- * -1 (a varlen length runs past end): nothing written, *p unchanged. 0: *p
+ * spool_writer_add would). -1: a varlen length runs past end; what was
+ * written of the record is taken back (wp and sp as before), *p unchanged. 0: *p
  * advanced, *str_bytes = the sum over its string values of 4 + length (at
  * most 4 x columns + the record's length). */
 int cp_run_cols(const struct cp_plan *plan, const uint8_t **p, const uint8_t *end, const struct cp_msg *m,

@@ -839,7 +839,9 @@ static char *dump_rows(const char *dir, uint64_t *nrows)
  * fixed and varlen strings, MAC, an element the schema lacks) and an IPv6
  * one; sets of many records cross blocks of 5 rows; the last message has a
  * varlen overrun after two good records. Decoded once through emit and
- * spool_writer_add, once as direct rows: the files hold the same rows. */
+ * spool_writer_add, once as direct rows: the files hold the same rows. In
+ * the last message a record overruns in its second varlen, after values of
+ * every kind were written: they are taken back. */
 static void build_direct_msgs(struct ipfix_builder *b, int part, uint32_t seq)
 {
 	static char big[400];
@@ -869,6 +871,33 @@ static void build_direct_msgs(struct ipfix_builder *b, int part, uint32_t seq)
 		ib_field(b, 0, 2, 2);        /* packets from 2 bytes */
 		ib_field(b, VAS, 2001, 65535); /* host, varlen */
 		ib_set_end(b);
+	}
+	if (part == 3) { /* two records, then one whose second varlen overruns */
+		ib_set(b, 2);
+		ib_tmpl(b, 258, 6);
+		ib_field(b, VAS, 2003, 4);     /* login, fixed 4 bytes */
+		ib_field(b, 0, 56, 6);         /* mac */
+		ib_field(b, 0, 4, 1);          /* proto */
+		ib_field(b, VAS, 2001, 65535); /* host, varlen */
+		ib_field(b, 0, 2, 8);          /* packets */
+		ib_field(b, VAS, 9999, 65535); /* not in the schema, varlen */
+		ib_set_end(b);
+		ib_set(b, 258);
+		for (int i = 0; i < 3; i++) {
+			ib_bytes(b, "abcd", 4);
+			ib_bytes(b, "\1\2\3\4\5\6", 6);
+			ib_u8(b, (uint8_t)i);
+			ib_varlen(b, "host.example", 12);
+			ib_u64(b, 100u + (unsigned)i);
+			if (i < 2) {
+				ib_varlen(b, "x", 1);
+			} else {
+				ib_u8(b, 200);
+				ib_bytes(b, "......................", 22);
+			}
+		}
+		ib_set_end(b);
+		return;
 	}
 	ib_set(b, 256);
 	int n = part == 2 ? 3 : 13;
@@ -941,7 +970,7 @@ static void test_direct_rows(void **state)
 		s[k] = decode_session_open(f->m, &tdef, "direct-peer");
 	}
 	decode_session_spool(s[1], w[1]);
-	for (int part = 0; part < 3; part++) {
+	for (int part = 0; part < 4; part++) {
 		build_direct_msgs(&f->b, part, (uint32_t)(part * 22));
 		size_t len = ib_end(&f->b);
 		for (int k = 0; k < 2; k++) {
@@ -955,17 +984,17 @@ static void test_direct_rows(void **state)
 		size_t n;
 		const struct decode_domain *d = decode_session_domains(s[k], &n);
 		assert_int_equal(n, 1);
-		assert_int_equal(d[0].c.rows, 13 + 9 + 13 + 9 + 3);
-		assert_int_equal(d[0].c.malformed_messages, 1);
+		assert_int_equal(d[0].c.rows, 13 + 9 + 13 + 9 + 3 + 2);
+		assert_int_equal(d[0].c.malformed_messages, 2);
 		struct spool_writer_stats st;
 		spool_writer_stats(w[k], &st);
-		assert_int_equal(st.rows_accepted, 47);
+		assert_int_equal(st.rows_accepted, 49);
 		assert_int_equal(spool_writer_close(w[k]), 0);
 		decode_session_close(s[k]);
 		text[k] = dump_rows(dir[k], &rows[k]);
 	}
-	assert_int_equal(rows[0], 47);
-	assert_int_equal(rows[1], 47);
+	assert_int_equal(rows[0], 49);
+	assert_int_equal(rows[1], 49);
 	assert_string_equal(text[0], text[1]);
 	/* spot checks of the conversions (row 1: IPv4 record k = 1) */
 	const char *r1 = strchr(text[1], '\n') + 1;
