@@ -249,29 +249,31 @@ static int keys_ok(const char *list, enum qs_agg id, char *err, size_t errlen, c
 }
 
 /* The memory budget (see opts.h): the process's base, per insert process a
- * fixed part, and the rest per process, half for insert bodies, half for
- * aggregate groups. Bytes per row and per group as measured on worst-case
- * data (qoestor-spoolgen --any: random values, random-byte strings): a
- * compressed body row ~75 bytes (plain ~200), a group ~260 bytes. */
+ * fixed part, and the rest per process: a third for insert bodies, two thirds
+ * for aggregate groups. Bytes per row and per group from measurements on
+ * worst-case data (qoestor-spoolgen --any: random values, random-byte
+ * strings): a compressed body row ~75 bytes (plain ~200), a group (with its
+ * hash slots and distinct-session entries) ~260-380 bytes. */
 #define BASE_MIB 16u
 #define WORKER_MIB 18u
-#define ROW_BYTES 128u
+#define ROW_BYTES 96u
 #define PLAIN_ROW_BYTES 256u
 #define GROUP_BYTES 384u
 #define MAX_AUTO 262144u
 
-static uint64_t worker_half(const struct loader_config *c)
+/* The variable part of one insert process's share, in bytes. */
+static uint64_t worker_share(const struct loader_config *c)
 {
 	uint64_t p = c->insert_processes ? c->insert_processes : 1;
 	uint64_t total = (uint64_t)c->memory_limit_mib << 20, base = (BASE_MIB + WORKER_MIB * p) << 20;
-	return total > base ? (total - base) / p / 2 : 0;
+	return total > base ? (total - base) / p : 0;
 }
 
 unsigned loader_max_groups(const struct loader_config *c)
 {
 	if (c->max_groups)
 		return c->max_groups < 1000 ? 1000 : c->max_groups;
-	uint64_t n = worker_half(c) / GROUP_BYTES;
+	uint64_t n = worker_share(c) * 2 / 3 / GROUP_BYTES;
 	return n > MAX_AUTO ? MAX_AUTO : n < 1000u ? 1000u : (unsigned)n;
 }
 
@@ -279,7 +281,7 @@ unsigned loader_insert_rows(const struct loader_config *c)
 {
 	if (c->insert_rows)
 		return c->insert_rows < 1000 ? 1000 : c->insert_rows;
-	uint64_t n = worker_half(c) / (c->compress == LC_NONE ? PLAIN_ROW_BYTES : ROW_BYTES);
+	uint64_t n = worker_share(c) / 3 / (c->compress == LC_NONE ? PLAIN_ROW_BYTES : ROW_BYTES);
 	n -= n % 16384;
 	return n > MAX_AUTO ? MAX_AUTO : n < 16384u ? 16384u : (unsigned)n;
 }

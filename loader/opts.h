@@ -88,13 +88,13 @@ int loader_opt_set(struct loader_config *c, const char *name, const char *value,
 /* The memory budget. --memory-limit (default 200 MiB) bounds the loader's
  * resident memory whatever the backlog and the data: the process's base
  * (~16 MiB) plus, per insert process, a fixed ~18 MiB (spool reader blocks,
- * staging buffers, HTTP client, thread) and what remains, split evenly
- * between the process's insert bodies (--insert-rows: ~96 bytes per row
- * compressed, ~256 plain, on worst-case data) and its aggregate groups
- * (--max-groups: ~256 bytes each). Inserts are also cut at 64 bytes of
+ * staging buffers, HTTP client, thread) and what remains, a third for the
+ * process's insert bodies (--insert-rows: ~96 bytes per row compressed, ~256
+ * plain, on worst-case data) and two thirds for its aggregate groups
+ * (--max-groups: ~384 bytes each). Inserts are also cut at 64 bytes of
  * string values per allowed row. With the defaults (2 processes) that is
- * 262144 rows and 151552 groups per process; 4 processes get 147456 rows and
- * 57344 groups. An explicit --insert-rows / --max-groups wins over the
+ * 262144 rows and 134784 groups per process; 4 processes get 98304 rows and
+ * 51427 groups. An explicit --insert-rows / --max-groups wins over the
  * budget. A limit below 16 + 20 MiB per process is not met (the fixed parts
  * and the minimums, 16384 rows and 1000 groups, remain). */
 /* Aggregate groups per worker before a flush: --max-groups or the budget's. */

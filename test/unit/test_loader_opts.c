@@ -27,16 +27,16 @@ static void test_budget(void **state)
 	assert_int_equal(c.memory_limit_mib, 200);
 	assert_int_equal(c.insert_rows, 0);
 	assert_int_equal(c.max_groups, 0);
-	/* 2 processes: (200 - 16 - 2 x 18) MiB / 2 / 2 = 37 MiB each for bodies and groups. */
+	/* 2 processes: (200 - 16 - 2 x 18) MiB / 2 = 74 MiB each, 2/3 for groups. */
 	assert_int_equal(loader_insert_rows(&c), 262144);
-	assert_int_equal(loader_max_groups(&c), (37u << 20) / 384);
+	assert_int_equal(loader_max_groups(&c), (74u << 20) * 2 / 3 / 384);
 	unsigned rows2 = loader_insert_rows(&c), groups2 = loader_max_groups(&c);
 	set(&c, "insert-processes", "4");
 	assert_true(loader_insert_rows(&c) < rows2);
 	assert_true(loader_max_groups(&c) < groups2 / 2);
 	assert_int_equal(loader_insert_rows(&c) % 16384, 0);
 	/* What the processes may hold together stays within the budget's variable part. */
-	uint64_t held = 4 * ((uint64_t)loader_insert_rows(&c) * 128 + (uint64_t)loader_max_groups(&c) * 384);
+	uint64_t held = 4 * ((uint64_t)loader_insert_rows(&c) * 96 + (uint64_t)loader_max_groups(&c) * 384);
 	assert_true(held <= (uint64_t)(200 - 16 - 4 * 18) << 20);
 	unsigned rows4 = loader_insert_rows(&c);
 	set(&c, "compression", "none");
