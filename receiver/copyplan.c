@@ -451,3 +451,154 @@ int cp_run_cols(const struct cp_plan *plan, const uint8_t **p, const uint8_t *en
 	*str_bytes = sb;
 	return 0;
 }
+
+int cp_run_cols_batch(const struct cp_plan *plan, const uint8_t **p, const uint8_t *end, const struct cp_msg *m,
+                      uint32_t max, uint8_t **wp, uint8_t **sp, uint32_t *nrec, size_t *str_bytes)
+{
+	uint32_t n = 0;
+	size_t sb = 0;
+	if (plan->nsegs > CP_BATCH_SEGS) { /* many varlen elements: record by record */
+		int rc = 0;
+		for (; n < max && (size_t)(end - *p) >= plan->minlen; n++) {
+			size_t x;
+			if ((rc = cp_run_cols(plan, p, end, m, wp, sp, &x)) < 0)
+				break;
+			sb += x;
+		}
+		*nrec = n;
+		*str_bytes = sb;
+		return rc;
+	}
+	if (max > CP_BATCH)
+		max = CP_BATCH;
+	/* pass 1: where each segment of each record starts, varlen lengths checked */
+	const uint8_t *segp[CP_BATCH_SEGS][CP_BATCH];
+	uint32_t vl[CP_BATCH_SEGS][CP_BATCH];
+	const uint32_t nsegs = plan->nsegs;
+	const uint8_t *q = *p;
+	int bad = 0;
+	for (; n < max && (size_t)(end - q) >= plan->minlen; n++) {
+		const uint8_t *x = q;
+		for (uint32_t s = 0; s < nsegs && !bad; s++) {
+			const struct cp_seg *sg = &plan->segs[s];
+			segp[s][n] = x;
+			x += sg->fixed;
+			if (sg->has_var) {
+				uint32_t l = 0;
+				if (varlen(&x, end, sg->after, &l) < 0)
+					bad = 1;
+				vl[s][n] = l;
+				x += l;
+			}
+		}
+		if (bad)
+			break;
+		q = x;
+	}
+	/* pass 2: column by column, each column's values in one tight loop */
+	for (uint32_t s = 0; s < nsegs; s++) {
+		const struct cp_seg *sg = &plan->segs[s];
+		const uint8_t *const *b = segp[s];
+		const struct cp_dop *f = plan->dops + sg->dstart[DK_1], *e = plan->dops + sg->dstart[DK_2];
+		for (; f < e; f++) {
+			uint8_t *d = wp[f->col];
+			const unsigned off = f->off;
+			for (uint32_t r = 0; r < n; r++)
+				d[r] = b[r][off];
+			wp[f->col] = d + n;
+		}
+		for (e = plan->dops + sg->dstart[DK_4]; f < e; f++) {
+			uint8_t *d = wp[f->col];
+			const unsigned off = f->off;
+			for (uint32_t r = 0; r < n; r++) {
+				uint16_t x;
+				memcpy(&x, b[r] + off, 2);
+				spf_put16(d + 2 * r, __builtin_bswap16(x));
+			}
+			wp[f->col] = d + 2 * n;
+		}
+		for (e = plan->dops + sg->dstart[DK_8]; f < e; f++) {
+			uint8_t *d = wp[f->col];
+			const unsigned off = f->off;
+			for (uint32_t r = 0; r < n; r++) {
+				uint32_t x;
+				memcpy(&x, b[r] + off, 4);
+				spf_put32(d + 4 * r, __builtin_bswap32(x));
+			}
+			wp[f->col] = d + 4 * n;
+		}
+		for (e = plan->dops + sg->dstart[DK_CONV]; f < e; f++) {
+			uint8_t *d = wp[f->col];
+			const unsigned off = f->off;
+			for (uint32_t r = 0; r < n; r++) {
+				uint64_t x;
+				memcpy(&x, b[r] + off, 8);
+				spf_put64(d + 8 * r, __builtin_bswap64(x));
+			}
+			wp[f->col] = d + 8 * n;
+		}
+		for (e = plan->dops + sg->dstart[DK_COPY]; f < e; f++) {
+			uint8_t *d = wp[f->col];
+			for (uint32_t r = 0; r < n; r++, d += f->width) {
+				uint64_t x = be_n(b[r] + f->off, f->len);
+				switch (f->width) {
+				case 1: *d = (uint8_t)x; break;
+				case 2: spf_put16(d, (uint16_t)x); break;
+				case 4: spf_put32(d, (uint32_t)x); break;
+				default: spf_put64(d, x); break;
+				}
+			}
+			wp[f->col] = d;
+		}
+		for (e = plan->dops + sg->dstart[DK_STRFIX]; f < e; f++) {
+			uint8_t *d = wp[f->col];
+			const unsigned off = f->off, len = f->len;
+			if (len == 16)
+				for (uint32_t r = 0; r < n; r++, d += 16)
+					memcpy(d, b[r] + off, 16);
+			else
+				for (uint32_t r = 0; r < n; r++, d += len)
+					memcpy(d, b[r] + off, len);
+			wp[f->col] = d;
+		}
+		for (e = plan->dops + sg->dstart[DK_UPTIME]; f < e; f++) {
+			uint8_t *d = wp[f->col], *t = sp[f->col];
+			for (uint32_t r = 0; r < n; r++, t += f->len) {
+				spf_put32(d + 4 * r, f->len);
+				memcpy(t, b[r] + f->off, f->len);
+			}
+			wp[f->col] = d + 4 * n;
+			sp[f->col] = t;
+			sb += n * (4 + (size_t)f->len);
+		}
+		for (e = plan->dops + sg->dstart[CP_NDKINDS]; f < e; f++) {
+			uint8_t *d = wp[f->col];
+			for (uint32_t r = 0; r < n; r++) {
+				uint32_t x;
+				memcpy(&x, b[r] + f->off, 4);
+				x = __builtin_bswap32(x);
+				uint32_t ago = m ? m->uptime_ms - x : 0;
+				uint64_t base = m ? m->export_ms : 0;
+				spf_put64(d + 8 * r, base >= ago ? base - ago : 0);
+			}
+			wp[f->col] = d + 8 * n;
+		}
+		if (sg->has_var && sg->vcol >= 0) { /* the value ends where the next segment starts */
+			uint8_t *d = wp[sg->vcol], *t = sp[sg->vcol];
+			const uint8_t *const *nx = segp[s + 1];
+			for (uint32_t r = 0; r < n; r++) {
+				uint32_t l = vl[s][r];
+				spf_put32(d + 4 * r, l);
+				copy_str(t, nx[r] - l, l);
+				t += l;
+				sb += 4 + (size_t)l;
+			}
+			wp[sg->vcol] = d + 4 * n;
+			sp[sg->vcol] = t;
+		}
+	}
+	*p = q;
+	*nrec = n;
+	*str_bytes = sb;
+	return bad ? -1 : 0;
+}

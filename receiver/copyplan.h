@@ -118,6 +118,18 @@ int cp_run(const struct cp_plan *plan, const struct qs_stream_def *def, const ui
 int cp_run_cols(const struct cp_plan *plan, const uint8_t **p, const uint8_t *end, const struct cp_msg *m,
                 uint8_t **wp, uint8_t **sp, size_t *str_bytes);
 
+/* cp_run_cols for up to max records from *p (while at least plan->minlen
+ * bytes remain before end), column by column: each element's values of the
+ * batch in one loop (at most CP_BATCH records per call; plans with more than
+ * CP_BATCH_SEGS - 1 varlen elements go record by record). *nrec: records
+ * written (*p advanced past them), *str_bytes as cp_run_cols for all of
+ * them. Returns 0, or -1 when the record after them (*p) has a varlen
+ * length that runs past end (nothing of it written). */
+#define CP_BATCH 64
+#define CP_BATCH_SEGS 16
+int cp_run_cols_batch(const struct cp_plan *plan, const uint8_t **p, const uint8_t *end, const struct cp_msg *m,
+                      uint32_t max, uint8_t **wp, uint8_t **sp, uint32_t *nrec, size_t *str_bytes);
+
 /* Step over the record at *p without decoding it; as cp_run. */
 int cp_skip(const struct cp_plan *plan, const uint8_t **p, const uint8_t *end);
 

@@ -376,27 +376,26 @@ static void direct_end(struct decode_session *s, const struct cp_plan *pl, struc
 	memset(d, 0, sizeof *d);
 }
 
-/* One IPFIX data record straight into the spool writer. 0: done (*refused
- * set when the writer refused the row: the record is stepped over), -1:
- * malformed (nothing written). */
-static int run_direct(struct decode_session *s, const struct cp_plan *pl, const uint8_t **p, const uint8_t *end,
-                      struct direct *d, int *refused)
+/* Records of a data set straight into the spool writer, a batch at a
+ * time (copyplan.h's cp_run_cols_batch). *n: records written. 0: done;
+ * -1: the record after them is malformed (nothing of it written); 1: the
+ * writer refused the next row (nothing written; errno from the writer). */
+static int run_batch(struct decode_session *s, const struct cp_plan *pl, const uint8_t **p, const uint8_t *end,
+                     struct direct *d, uint32_t *n)
 {
+	*n = 0;
 	if (!d->room) {
 		direct_end(s, pl, d);
 		d->c = spool_writer_rows_begin(s->w, (size_t)(end - *p), &d->room);
-		if (!d->c) {
-			*refused = 1;
-			return cp_skip(pl, p, end);
-		}
+		if (!d->c)
+			return 1;
 	}
 	size_t sb;
-	if (cp_run_cols(pl, p, end, NULL, d->c->wp, d->c->sp, &sb) < 0)
-		return -1;
-	d->n++;
-	d->room--;
+	int rc = cp_run_cols_batch(pl, p, end, NULL, d->room, d->c->wp, d->c->sp, n, &sb);
+	d->n += *n;
+	d->room -= *n;
 	d->sb += sb;
-	return 0;
+	return rc;
 }
 
 /* Decode the records of one data set with its template; counts; returns the
@@ -411,9 +410,21 @@ static int decode_set(struct decode_session *s, struct tmpl_ctx *c, const uint8_
 	int n = 0;
 	struct direct d = { 0 };
 	while ((size_t)(end - p) >= pl->minlen) {
-		int refused = 0;
-		int bad = c->options || pl->ncols == 0 ? cp_skip(pl, &p, end)
-		        : s->w ? run_direct(s, pl, &p, end, &d, &refused) : cp_run(pl, s->def, &p, end, NULL, &s->r);
+		int refused = 0, bad;
+		if (s->w && !c->options && pl->ncols) {
+			uint32_t nb = 0;
+			int rc = run_batch(s, pl, &p, end, &d, &nb);
+			n += (int)nb;
+			cn->records += nb;
+			cn->rows += nb;
+			cn->held_records += nb;
+			if (rc == 0 && nb)
+				continue;
+			refused = rc > 0;
+			bad = refused ? cp_skip(pl, &p, end) : -1;
+		} else {
+			bad = c->options || pl->ncols == 0 ? cp_skip(pl, &p, end) : cp_run(pl, s->def, &p, end, NULL, &s->r);
+		}
 		if (bad < 0) {
 			direct_end(s, pl, &d);
 			cn->malformed_messages++;
@@ -654,10 +665,21 @@ enum decode_result decode_message(struct decode_session *s, const uint8_t *msg, 
 				idx++;
 				continue;
 			}
-			int refused = 0;
-			int bad_rec = c->options || pl->ncols == 0 ? cp_skip(pl, &p, end)
-			            : s->w ? run_direct(s, pl, &p, end, &d, &refused)
-			                   : cp_run(pl, s->def, &p, end, NULL, &s->r);
+			int refused = 0, bad_rec;
+			if (s->w && !c->options && pl->ncols) {
+				uint32_t nb = 0;
+				int rc = run_batch(s, pl, &p, end, &d, &nb);
+				idx += nb;
+				cn->records += nb;
+				cn->rows += nb;
+				if (rc == 0 && nb)
+					continue;
+				refused = rc > 0;
+				bad_rec = refused ? cp_skip(pl, &p, end) : -1;
+			} else {
+				bad_rec = c->options || pl->ncols == 0 ? cp_skip(pl, &p, end)
+				                                       : cp_run(pl, s->def, &p, end, NULL, &s->r);
+			}
 			if (bad_rec < 0) {
 				cn->malformed_messages++;
 				log_ratelimited(&s->rl, LOG_WARN, "%s domain %u: malformed IPFIX message after %u records: "
