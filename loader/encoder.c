@@ -40,6 +40,9 @@ struct plan {
 	uint8_t null_abs;  /* absent is NULL (QS_F_NULLABLE and nullable) */
 	uint32_t fixed;    /* W_FIXED: N of FixedString(N) */
 	int32_t scale;     /* time: 0 as is, >0 multiply, <0 divide by 10^-scale */
+	uint32_t reserve;  /* RowBinary: staging bytes the columns from here to the
+	                    * next string need (set at the first column and after
+	                    * each string), 0 elsewhere */
 };
 
 struct encoder {
@@ -61,6 +64,7 @@ struct encoder {
 	uint64_t rows, raw;
 	uint64_t strbytes; /* string and MAC bytes added, whatever the format */
 	int finished;
+	int checked;       /* RowBinary: a row's fixed part may not fit reserve: check every column */
 	/* Native: the current block, column by column (allocated at the first row) */
 	struct colbuf *data, *nulls;   /* [ncols] */
 	char *typenames[QS_MAX_COLS];  /* the type each column is sent as */
@@ -350,6 +354,26 @@ bad:
 	return -1;
 }
 
+/* RowBinary: what each run of fixed-width columns (up to the next string)
+ * writes at most, reserved once per run. */
+static void plan_reserves(struct encoder *e)
+{
+	size_t start = 0, need = 0;
+	for (size_t k = 0; k <= e->ncols; k++) {
+		const struct plan *pl = k < e->ncols ? &e->plan[k] : NULL;
+		if (!pl || pl->wire == W_STR) {
+			if (start < e->ncols)
+				e->plan[start].reserve = (uint32_t)(need + 10 + 8); /* + the string's length, put_le's 8 */
+			if (need + 18 > STAGE_SIZE / 4)
+				e->checked = 1;
+			start = k + 1;
+			need = 0;
+			continue;
+		}
+		need += pl->nullable + (pl->wire == W_INT ? pl->width : pl->wire == W_IPV6 ? 16 : pl->fixed);
+	}
+}
+
 /* The type a Native block names column col with: its ClickHouse type
  * without CODEC or DEFAULT clauses (the first space outside parentheses and
  * quotes ends it). LowCardinality has its own Native serialization: such a
@@ -453,6 +477,8 @@ struct encoder *encoder_open(const struct qs_stream_def *def, enum loader_format
 			e->cols[e->ncols++] = (int)i;
 			namelen += strlen(def->cols[i].name) + 1;
 		}
+	if (fmt == LF_ROWBINARY)
+		plan_reserves(e);
 	e->colnames = calloc(1, namelen);
 	e->stage = malloc(STAGE_SIZE);
 	if (!e->colnames || !e->stage)
@@ -647,8 +673,86 @@ static int put_bin_str(struct encoder *e, const uint8_t *s, size_t n)
 	return 0;
 }
 
+/* One row, a staging check per run of fixed-width columns (plan.reserve). */
+static int add_rowbinary_fast(struct encoder *e, const struct qs_record *r)
+{
+	char *p = e->stage + e->slen;
+	for (size_t k = 0; k < e->ncols; k++) {
+		int c = e->cols[k];
+		const struct plan *pl = &e->plan[k];
+		if (pl->reserve) {
+			e->slen = (size_t)(p - e->stage);
+			if (room(e, pl->reserve))
+				return -1;
+			p = e->stage + e->slen;
+		}
+		int has = qs_record_has(r, c);
+		const struct qs_value *v = &r->v[c];
+		if (pl->nullable) {
+			int null = !has && pl->null_abs;
+			*p++ = (char)null;
+			if (null) {
+				if (pl->wire == W_STR)
+					e->slen = (size_t)(p - e->stage);
+				continue;
+			}
+		}
+		switch (pl->wire) {
+		case W_INT: {
+			uint64_t x = has ? v->u : 0;
+			if (pl->scale > 0)
+				x *= pow10[pl->scale];
+			else if (pl->scale < 0)
+				x /= pow10[-pl->scale];
+			p = put_le(p, x, pl->width);
+			break;
+		}
+		case W_IPV6:
+			memcpy(p, has && v->p && v->len >= 16 ? v->p : zero16, 16);
+			p += 16;
+			break;
+		case W_FIXED: {
+			size_t n = has && v->p ? (v->len < pl->fixed ? v->len : pl->fixed) : 0;
+			e->strbytes += has ? v->len : 0;
+			if (n)
+				memcpy(p, v->p, n);
+			memset(p + n, 0, pl->fixed - n);
+			p += pl->fixed;
+			break;
+		}
+		default: { /* W_STR: the length (room reserved), then the bytes */
+			size_t n = has ? v->len : 0;
+			e->strbytes += n;
+			if (n <= STAGE_SIZE - (size_t)(p - e->stage) - 10) {
+				size_t x = n;
+				do {
+					uint8_t b = x & 0x7f;
+					x >>= 7;
+					*p++ = (char)(x ? b | 0x80 : b);
+				} while (x);
+				if (n)
+					memcpy(p, v->p, n);
+				p += n;
+				e->slen = (size_t)(p - e->stage);
+			} else {
+				e->slen = (size_t)(p - e->stage);
+				if (put_bin_str(e, v->p, n))
+					return -1;
+				p = e->stage + e->slen;
+			}
+			break;
+		}
+		}
+	}
+	e->slen = (size_t)(p - e->stage);
+	e->rows++;
+	return 0;
+}
+
 static int add_rowbinary(struct encoder *e, const struct qs_record *r)
 {
+	if (!e->checked)
+		return add_rowbinary_fast(e, r);
 	for (size_t k = 0; k < e->ncols; k++) {
 		int c = e->cols[k];
 		const struct plan *pl = &e->plan[k];
