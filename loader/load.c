@@ -427,6 +427,79 @@ static int map_columns(const struct qs_stream_def *live, const struct qs_stream_
 	return 0;
 }
 
+/* The mapped columns of the current block, read row by row in order
+ * straight into live-schema records (no intermediate file-order record). */
+struct rcol {
+	int live;                 /* column of the live definition */
+	uint8_t kind;             /* width 1, 2, 4, 8 (integers), 16 / 6 (bytes), 0 (string) */
+	uint8_t all;              /* every row has a value */
+	uint32_t idx;             /* the next present value */
+	struct spool_column c;
+};
+
+/* Set up rc[] for block b; returns how many columns have values. */
+static size_t rcols_open(struct spool_block *b, const struct qs_stream_def *live, const int *map, struct rcol *rc)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < live->ncols; i++) {
+		if (map[i] < 0 || spool_block_column(b, map[i], &rc[n].c) != 0 || rc[n].c.npresent == 0)
+			continue;
+		const struct spool_column *c = &rc[n].c;
+		rc[n].live = (int)i;
+		rc[n].kind = c->type == QS_STR ? 0 : (uint8_t)c->width;
+		rc[n].all = c->npresent == c->rows;
+		rc[n].idx = 0;
+		n++;
+	}
+	return n;
+}
+
+static inline uint64_t rd_le(const uint8_t *p, unsigned w)
+{
+	uint64_t v = 0;
+	for (unsigned i = 0; i < w; i++)
+		v |= (uint64_t)p[i] << (8 * i);
+	return v;
+}
+
+/* Row `row` (rows in increasing order) into rec (bound to live). */
+static void rcols_row(struct rcol *rc, size_t n, uint32_t row, struct qs_record *rec, const struct qs_stream_def *live)
+{
+	qs_record_clear(rec, live);
+	for (size_t k = 0; k < n; k++) {
+		struct rcol *x = &rc[k];
+		uint32_t i;
+		if (x->all)
+			i = row;
+		else {
+			if (!((x->c.present[row >> 3] >> (row & 7)) & 1))
+				continue;
+			i = x->idx++;
+		}
+		const uint8_t *v = x->c.values;
+		switch (x->kind) {
+		case 0:
+			qs_record_set_bytes(rec, x->live, v + x->c.str_off[i], x->c.str_off[i + 1] - x->c.str_off[i]);
+			break;
+		case 1:
+			qs_record_set_u(rec, x->live, v[i]);
+			break;
+		case 2:
+			qs_record_set_u(rec, x->live, rd_le(v + (size_t)i * 2, 2));
+			break;
+		case 4:
+			qs_record_set_u(rec, x->live, rd_le(v + (size_t)i * 4, 4));
+			break;
+		case 8:
+			qs_record_set_u(rec, x->live, rd_le(v + (size_t)i * 8, 8));
+			break;
+		default: /* IPv6, MAC: bytes */
+			qs_record_set_bytes(rec, x->live, v + (size_t)i * x->kind, x->kind);
+			break;
+		}
+	}
+}
+
 enum load_result load_file(struct load_worker *w, const char *path, const struct claim_state *st,
 	struct load_report *rep)
 {
@@ -447,7 +520,8 @@ enum load_result load_file(struct load_worker *w, const char *path, const struct
 	const struct qs_stream_def *live = qs_stream_by_name(h->stream);
 	enum load_result result = LOAD_QUARANTINE;
 	static __thread int map[QS_MAX_COLS];
-	static __thread struct qs_record frec, nrec, lrecs[AGG_BATCH];
+	static __thread struct qs_record nrec, lrecs[AGG_BATCH];
+	static __thread struct rcol rcols[QS_MAX_COLS];
 	const struct qs_record *pend[AGG_BATCH];
 	size_t npend = 0;
 	struct dict_snap *snap = NULL;
@@ -498,15 +572,10 @@ enum load_result load_file(struct load_worker *w, const char *path, const struct
 		last = bi;
 		if (s->dicts && !snap)
 			snap = dict_store_acquire(s->dicts);
+		size_t nrc = rcols_open(b, live, map, rcols);
 		for (uint32_t row = 0; row < n && src == 0; row++) {
 			struct qs_record *lrec = &lrecs[npend];
-			spool_block_row(b, row, &frec);
-			qs_record_clear(lrec, live);
-			for (size_t c = 0; c < live->ncols; c++)
-				if (map[c] >= 0 && qs_record_has(&frec, map[c])) {
-					lrec->v[c] = frec.v[map[c]];
-					lrec->present[c >> 6] |= (uint64_t)1 << (c & 63);
-				}
+			rcols_row(rcols, nrc, row, lrec, live);
 			struct enrich *en = &ens[npend];
 			unsigned fl = enrich_record(en, snap, h->dpi_id, lrec);
 			if (encoder_add(raw->enc, lrec))
