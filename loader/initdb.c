@@ -143,6 +143,44 @@ static int alter(struct ch_client *c, const char *db, const char *table, const c
 	return r;
 }
 
+/* 1 when engine_full's SETTINGS clause has the item "name = value" exactly. */
+static int has_setting(const char *engine_full, const char *item, size_t len)
+{
+	const char *s = strstr(engine_full, " SETTINGS ");
+	while (s && (s = strstr(s, " ")) != NULL) {
+		s++;
+		if (strncmp(s, item, len) == 0 && (s[len] == ',' || s[len] == 0))
+			return 1;
+	}
+	return 0;
+}
+
+/* The settings the schema keeps in line (o->settings: "name = value, ..."):
+ * each one the table lacks or has with another value is changed in place. */
+static int check_settings(struct ch_client *c, const char *db, const struct qs_ddl_object *o,
+	const struct row *t, struct initdb_report *rep)
+{
+	char what[1024];
+	for (const char *item = o->settings; item && *item;) {
+		const char *comma = strchr(item, ',');
+		size_t len = comma ? (size_t)(comma - item) : strlen(item);
+		if (!has_setting(t->f[2], item, len)) {
+			char *clause = NULL;
+			if (asprintf(&clause, "MODIFY SETTING %.*s", (int)len, item) < 0)
+				return -1;
+			snprintf(what, sizeof what, "changed a setting of %s.%s: %.*s", db, o->name, (int)len, item);
+			int r = alter(c, db, o->name, clause, what, rep);
+			free(clause);
+			if (r != 0)
+				return -1;
+		}
+		item = comma ? comma + 1 : NULL;
+		while (item && *item == ' ')
+			item++;
+	}
+	return 0;
+}
+
 static int check_table(struct ch_client *c, const char *db, const struct qs_ddl_object *o,
 	const struct row *t, const struct rows *cols, const struct qs_ddl_params *p, struct initdb_report *rep)
 {
@@ -223,6 +261,8 @@ static int check_table(struct ch_client *c, const char *db, const struct qs_ddl_
 		if (alter(c, db, o->name, "REMOVE TTL", what, rep) != 0)
 			return -1;
 	}
+	if (check_settings(c, db, o, t, rep) != 0)
+		return -1;
 	if (strcmp(t->f[3], o->comment) != 0) {
 		char *q = ch_sql_string(o->comment), *clause = NULL;
 		if (!q || asprintf(&clause, "MODIFY COMMENT %s", q) < 0) {

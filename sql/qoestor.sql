@@ -57,7 +57,7 @@ ENGINE = MergeTree
 PARTITION BY toStartOfHour(flow_start_time)
 ORDER BY (subscriber_ip, flow_start_time)
 TTL flow_start_time + toIntervalHour(24)
-SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1, non_replicated_deduplication_window = 10000
+SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1, non_replicated_deduplication_window = 10000, max_bytes_to_merge_at_max_space_in_pool = 268435456
 COMMENT 'qoestor fullflow raw log, times in UTC, kept 24 h';
 
 CREATE TABLE IF NOT EXISTS qoestor.clickstream
@@ -97,7 +97,7 @@ ENGINE = MergeTree
 PARTITION BY toStartOfHour(time)
 ORDER BY (login, time)
 TTL time + toIntervalHour(24)
-SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1, non_replicated_deduplication_window = 10000
+SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1, non_replicated_deduplication_window = 10000, max_bytes_to_merge_at_max_space_in_pool = 268435456
 COMMENT 'qoestor clickstream raw log, times in UTC, kept 24 h';
 
 CREATE TABLE IF NOT EXISTS qoestor.natflow
@@ -122,7 +122,7 @@ ENGINE = MergeTree
 PARTITION BY toStartOfHour(time)
 ORDER BY (post_nat_source_ipv4, post_napt_source_transport_port, time)
 TTL time + toIntervalHour(24)
-SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1, non_replicated_deduplication_window = 10000
+SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1, non_replicated_deduplication_window = 10000, max_bytes_to_merge_at_max_space_in_pool = 268435456
 COMMENT 'qoestor natflow raw log, times in UTC, kept 24 h';
 
 CREATE TABLE IF NOT EXISTS qoestor.gtpflow
@@ -144,7 +144,7 @@ ENGINE = MergeTree
 PARTITION BY toStartOfHour(time)
 ORDER BY (time, session_id)
 TTL time + toIntervalHour(24)
-SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1, non_replicated_deduplication_window = 10000
+SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1, non_replicated_deduplication_window = 10000, max_bytes_to_merge_at_max_space_in_pool = 268435456
 COMMENT 'qoestor gtpflow raw log, times in UTC, kept 24 h';
 
 CREATE TABLE IF NOT EXISTS qoestor.dnsflow
@@ -168,7 +168,7 @@ ENGINE = MergeTree
 PARTITION BY toStartOfHour(time)
 ORDER BY (time, source_ipv4, source_ipv6)
 TTL time + toIntervalHour(24)
-SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1, non_replicated_deduplication_window = 10000
+SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1, non_replicated_deduplication_window = 10000, max_bytes_to_merge_at_max_space_in_pool = 268435456
 COMMENT 'qoestor dnsflow raw log, times in UTC, kept 24 h';
 
 CREATE TABLE IF NOT EXISTS qoestor.fullflow_agg_15m

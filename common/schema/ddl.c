@@ -11,7 +11,8 @@
  *   into <name>_30m and <name>_1h, each table with its own TTL; the view
  *   <name> reads each age range from the finest table that holds it;
  * - every MergeTree keeps non_replicated_deduplication_window insert
- *   tokens, so a retried insert is not stored twice.
+ *   tokens, so a retried insert is not stored twice;
+ * - raw tables cap their merges (RAW_MERGE_MAX_BYTES), see below.
  * Statements are built with open_memstream; any allocation failure makes
  * qs_ddl_build return NULL.
  */
@@ -199,10 +200,34 @@ static void write_columns(FILE *f, const struct qs_ddl_object *o, const char *in
 	fputs(")\n", f);
 }
 
-static void write_settings(FILE *f, const struct qs_ddl_params *p, int ttl)
+/* Raw tables: merges make parts of at most this many bytes. Raw rows live
+ * hours (24 h by default) and arrive at up to hundreds of thousands per
+ * second as one part per loader INSERT (262,144 fullflow rows: about 11 MiB
+ * on disk). Uncapped, ClickHouse keeps merging an hour partition's parts into
+ * ever larger ones (up to 150 GiB), rewriting each row about log5(parts) times
+ * (5-6 times over an hour at 300,000 rows/s): most of qoestor-db's merge CPU.
+ * Capped, a row is rewritten about twice, and an hour partition at 300,000
+ * fullflow rows/s (about 46 GB) stays near 200 parts, far below
+ * parts_to_delay_insert (1000). Queries of one subscriber read the primary
+ * index of every part of the hours they ask for: a few hundred is cheap.
+ * docs/PERFORMANCE.md ("qoestor-db: where the CPU goes") has the measurements. */
+#define RAW_MERGE_MAX_BYTES (256u << 20)
+
+/* The settings ALTER TABLE ... MODIFY SETTING can change (o->settings). */
+static char *tunable_settings(const struct qs_ddl_params *p, int raw)
 {
-	fprintf(f, "SETTINGS index_granularity = 8192%s, non_replicated_deduplication_window = %u",
-		ttl ? ", ttl_only_drop_parts = 1" : "", p->dedup_window);
+	struct sbuf b;
+	if (sb_open(&b) != 0)
+		return NULL;
+	fprintf(b.f, "non_replicated_deduplication_window = %u", p->dedup_window);
+	if (raw)
+		fprintf(b.f, ", max_bytes_to_merge_at_max_space_in_pool = %u", RAW_MERGE_MAX_BYTES);
+	return sb_take(&b);
+}
+
+static void write_settings(FILE *f, const struct qs_ddl_params *p, int ttl, const char *tunable)
+{
+	fprintf(f, "SETTINGS index_granularity = 8192%s, %s", ttl ? ", ttl_only_drop_parts = 1" : "", tunable);
 	if (p->storage_policy && *p->storage_policy)
 		fprintf(f, ", storage_policy = '%s'", p->storage_policy);
 }
@@ -211,14 +236,14 @@ static int finish_table(struct qs_ddl_object *o, const struct qs_ddl_params *p, 
 	const char *engine, const char *partition, const char *order_by, const char *comment)
 {
 	struct sbuf b;
-	if (sb_open(&b) != 0)
+	if (!(o->settings = tunable_settings(p, strcmp(engine, "MergeTree") == 0)) || sb_open(&b) != 0)
 		return -1;
 	fprintf(b.f, "CREATE TABLE IF NOT EXISTS %s.%s\n", p->database, o->name);
 	write_columns(b.f, o, indexes);
 	fprintf(b.f, "ENGINE = %s\nPARTITION BY %s\nORDER BY (%s)\n", engine, partition, order_by);
 	if (o->ttl)
 		fprintf(b.f, "TTL %s\n", o->ttl);
-	write_settings(b.f, p, o->ttl != NULL);
+	write_settings(b.f, p, o->ttl != NULL, o->settings);
 	fputs("\nCOMMENT ", b.f);
 	ch_sql_write_string(b.f, comment, strlen(comment));
 	o->sql = sb_take(&b);
@@ -457,6 +482,7 @@ void qs_ddl_free(struct qs_ddl *d)
 		free(o->ttl);
 		free(o->comment);
 		free(o->engine);
+		free(o->settings);
 	}
 	free(d->obj);
 	free(d);

@@ -55,6 +55,8 @@ struct qs_ddl_object {
 	char *ttl;                /* tables: the TTL clause's expression, NULL when none */
 	char *comment;            /* tables: the table comment (unquoted) */
 	char *engine;             /* tables: "MergeTree" / "AggregatingMergeTree" */
+	char *settings;           /* tables: the settings a migration can change in place
+	                           * (ALTER TABLE ... MODIFY SETTING), "name = value, ..." */
 	struct qs_ddl_column *cols; /* tables only */
 	size_t ncols;
 };

@@ -109,6 +109,9 @@ note "migration: a dropped column is added back, an extra column is reported, re
 # (48 h retention lets the 2018 rows above expire: the queries are done with them.)
 q "ALTER TABLE qoestor.fullflow DROP COLUMN host_as" >/dev/null
 q "ALTER TABLE qoestor.natflow ADD COLUMN legacy_field UInt8" >/dev/null
+# a database made before the raw tables capped their merges, with another dedup window
+q "ALTER TABLE qoestor.fullflow MODIFY SETTING max_bytes_to_merge_at_max_space_in_pool = 161061273600" >/dev/null
+q "ALTER TABLE qoestor.fullflow_agg_15m MODIFY SETTING non_replicated_deduplication_window = 100000" >/dev/null
 "$L" --clickhouse "$DB_URL" --init-db --raw-ttl-hours 48 > "$T/mig.log" 2>&1 || { cat "$T/mig.log"; fail "migration run failed"; }
 grep -q "added column qoestor.fullflow.host_as" "$T/mig.log" || { cat "$T/mig.log"; fail "host_as not re-added"; }
 grep -q "qoestor.natflow.legacy_field (UInt8) is not in the schema" "$T/mig.log" || { cat "$T/mig.log"; fail "extra column not reported"; }
@@ -116,6 +119,12 @@ expect_eq "$(q "SELECT count() FROM system.columns WHERE database='qoestor' AND 
 	"the extra column is kept"
 q "SELECT engine_full FROM system.tables WHERE database='qoestor' AND name='fullflow'" | grep -q "toIntervalHour(48)" \
 	|| fail "fullflow TTL not changed to 48 h"
+q "SELECT engine_full FROM system.tables WHERE database='qoestor' AND name='fullflow'" \
+	| grep -q "max_bytes_to_merge_at_max_space_in_pool = 268435456" || fail "fullflow merge cap not restored"
+q "SELECT engine_full FROM system.tables WHERE database='qoestor' AND name='fullflow_agg_15m'" \
+	| grep -Eq "non_replicated_deduplication_window = 10000(,|$)" || fail "fullflow_agg_15m dedup window not restored"
+grep -q "changed a setting of qoestor.fullflow: max_bytes_to_merge_at_max_space_in_pool = 268435456" "$T/mig.log" \
+	|| { cat "$T/mig.log"; fail "setting change not logged"; }
 after=$(q "SELECT name FROM system.columns WHERE database='qoestor' AND table='fullflow' AND position = 41")
 expect_eq "$after" host_as "position of the re-added column (after host_ip)"
 "$L" --clickhouse "$DB_URL" --init-db --raw-ttl-hours 48 > "$T/mig2.log" 2>&1 || fail "second migration run failed"
