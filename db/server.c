@@ -782,7 +782,12 @@ struct server *server_start(struct engine *e, const struct server_opts *o, char 
 	s->display_name = strdup(o->display_name ? o->display_name : "qoestor-db");
 	s->spill_at = o->spill_at ? o->spill_at : 1 << 20;
 	s->max_body = o->max_body;
-	unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG |
+	/* poll(), not select(): the engine keeps a file descriptor per column file
+	 * of every part it reads, writes or merges, so under a sustained load
+	 * sockets get numbers above FD_SETSIZE (1024), which select() cannot
+	 * watch (MHD refused those connections: loader inserts failed and were
+	 * retried after a back-off). */
+	unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG |
 			 MHD_USE_ITC;
 	if (addr.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
