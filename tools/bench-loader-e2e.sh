@@ -1,40 +1,143 @@
 #!/bin/sh
 # tools/bench-loader-e2e.sh: sustained end-to-end load, real processes only:
-# qoestor-ipfixgen (TCP, --rate) -> qoestor-recv (rotating every 10 s) ->
-# spool -> qoestor-loader (daemon) -> qoestor-db.
+# sender (TCP, --rate) -> qoestor-recv (rotating every 10 s) -> spool ->
+# qoestor-loader (daemon) -> qoestor-db.
 #
 # Sends RATE fullflow records per second for SECONDS seconds, then publishes
 # the receiver's last file (SIGHUP) and waits for the loader to drain. Prints
 # records sent and stored (loss must be 0), how long the drain took after the
-# generator stopped (a backlog that keeps growing shows there), the loader's
-# peak RSS (VmHWM) and the CPU seconds of each process.
+# sender stopped (a backlog that keeps growing shows there), the loader's
+# peak RSS (VmHWM), the CPU seconds of each process, the load average, and
+# where qoestor-db's CPU went:
+#   - per thread name (sampled every second from /proc/<pid>/task/*/stat;
+#     ClickHouse renames pool threads per task, so each second's CPU goes to
+#     the name the thread had then: MergeMutate = background merges,
+#     MHD-* = qoestor-db's HTTP threads running the INSERTs, ...);
+#   - ClickHouse's own counters (system.events: rows inserted and merged,
+#     merge time) and the parts left per table.
+# The sender is either qoestor-ipfixgen itself (SENDER=gen: it generates
+# records as it goes, sharing the 2 cores) or, by default (SENDER=replay),
+# a recording of the same generator's stream (made before the clock starts)
+# replayed by a small python sender paced in 0.1 s steps: the same records,
+# a fraction of the CPU. The replayed records carry the generation time; it
+# is made just before the run, inside the raw tables' 24 h.
+# Environment: SENDER=gen|replay; LOADER_ARGS extra qoestor-loader options
+# (e.g. "--insert-rows 1048576"); DB_ARGS extra qoestor-db options;
+# DDL=FILE: statements (';' + blank line between them, like sql/qoestor.sql)
+# applied instead of the loader's own schema (then --no-init-db): trying
+# table settings without rebuilding.
 # Usage: tools/bench-loader-e2e.sh [SECONDS] [RATE]   (default 180 s at 300000/s)
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 secs=${1:-180}
 rate=${2:-300000}
+sender=${SENDER:-replay}
 T=$(mktemp -d "${TMPDIR:-/tmp}/qoestor-bench-e2e.XXXXXX")
 pids=""
 trap 'for p in $pids; do kill $p 2>/dev/null; done; wait 2>/dev/null; rm -rf "$T"' EXIT
 cd "$top"
-make -s bin/qoestor-db bin/qoestor-loader bin/qoestor-recv bin/qoestor-ipfixgen
+# Private copies: others may rebuild bin/ during a long run.
+make -s bin/qoestor-db bin/qoestor-loader bin/qoestor-recv bin/qoestor-ipfixgen || \
+	echo "bench-loader-e2e.sh: build failed; running the binaries already in bin/" >&2
+mkdir "$T/bin"
+cp bin/qoestor-db bin/qoestor-loader bin/qoestor-recv bin/qoestor-ipfixgen "$T/bin/"
 fp() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 port=$(fp); rport=$(fp)
 url="http://127.0.0.1:$port"
-bin/qoestor-db --listen "127.0.0.1:$port" --path "$T/db" > "$T/db.log" 2>&1 & db=$!; pids="$pids $db"
+n=$((secs * rate))
+if [ "$sender" = replay ]; then
+	echo "recording $n fullflow records (qoestor-ipfixgen --file)"
+	"$T/bin/qoestor-ipfixgen" --stream fullflow --file "$T/ff.ipfix" --records "$n" > "$T/gen.txt"
+fi
+# shellcheck disable=SC2086
+"$T/bin/qoestor-db" --listen "127.0.0.1:$port" --path "$T/db" ${DB_ARGS:-} > "$T/db.log" 2>&1 & db=$!; pids="$pids $db"
 i=0; until curl -sf "$url/ping" >/dev/null; do i=$((i+1)); [ $i -lt 600 ] || exit 1; sleep 0.1; done
-bin/qoestor-recv --stream fullflow --listen "tcp://127.0.0.1:$rport" --spool "$T/spool" --rotate-seconds 10 \
+q() { curl -sS --data-binary "$1" "$url/"; }
+init=""
+if [ -n "${DDL:-}" ]; then
+	python3 - "$DDL" "$url" <<'PY'
+import sys, urllib.request
+for st in open(sys.argv[1]).read().split(";\n\n"):
+    body = "\n".join(l for l in st.splitlines() if not l.startswith("--")).strip()
+    if body:
+        urllib.request.urlopen(sys.argv[2] + "/", body.encode()).read()
+PY
+	init=--no-init-db
+fi
+"$T/bin/qoestor-recv" --stream fullflow --listen "tcp://127.0.0.1:$rport" --spool "$T/spool" --rotate-seconds 10 \
 	> "$T/recv.log" 2>&1 & recv=$!; pids="$pids $recv"
-bin/qoestor-loader --spool "$T/spool" --clickhouse "$url" --rescan-seconds 2 > "$T/loader.log" 2>&1 & ld=$!; pids="$pids $ld"
+# shellcheck disable=SC2086
+"$T/bin/qoestor-loader" --spool "$T/spool" --clickhouse "$url" --rescan-seconds 2 $init ${LOADER_ARGS:-} \
+	> "$T/loader.log" 2>&1 & ld=$!; pids="$pids $ld"
 i=0; until python3 -c "import socket; socket.create_connection(('127.0.0.1', $rport), 1).close()" 2>/dev/null; do
 	i=$((i+1)); [ $i -lt 300 ] || { cat "$T/recv.log"; exit 1; }; sleep 0.1; done
-q() { curl -sS --data-binary "$1" "$url/"; }
 cpu() { awk '{printf "%.1f", ($14 + $15) / '"$(getconf CLK_TCK)"'}' "/proc/$1/stat"; }
-n=$((secs * rate))
-echo "sending $n fullflow records at $rate/s for $secs s"
+# Per-thread-name CPU of qoestor-db, until $T/stop exists.
+python3 - "$db" "$T/threads" "$T/stop" <<'PY' & smp=$!; pids="$pids $smp"
+import os, re, sys, time
+pid, out, stop = sys.argv[1:4]
+hz = os.sysconf("SC_CLK_TCK")
+last, byname = {}, {}
+def sample():
+    d = "/proc/%s/task" % pid
+    for tid in os.listdir(d):
+        try:
+            s = open("%s/%s/stat" % (d, tid)).read()
+        except OSError:
+            continue
+        name = s[s.index("(") + 1:s.rindex(")")]
+        f = s[s.rindex(")") + 2:].split()
+        t = int(f[11]) + int(f[12])
+        name = re.sub(r"[0-9#:_-]+$", "", name) or "?"
+        byname[name] = byname.get(name, 0) + t - last.get(tid, 0)
+        last[tid] = t
+while not os.path.exists(stop):
+    try:
+        sample()
+    except OSError:
+        break
+    time.sleep(1)
+tot = sum(byname.values()) or 1
+with open(out, "w") as o:
+    for k, v in sorted(byname.items(), key=lambda kv: -kv[1]):
+        if v * 200 >= tot:
+            o.write("  %-18s %7.1f s  %4.1f%%\n" % (k, v / hz, 100.0 * v / tot))
+PY
+echo "sending $n fullflow records at $rate/s for $secs s ($sender)"
+# children's CPU from the shell's own `times` (not in a subshell: that has no children)
+ccpu() { sed -n 2p "$1" | awk '{gsub(/[ms]/, " "); print $1 * 60 + $2 + $3 * 60 + $4}'; }
+times > "$T/times0"
 t0=$(date +%s)
-bin/qoestor-ipfixgen --stream fullflow --tcp "127.0.0.1:$rport" --records "$n" --rate "$rate" > "$T/gen.txt"
+if [ "$sender" = replay ]; then
+	python3 - "$T/ff.ipfix" "$rport" "$rate" "$n" <<'PY'
+# Replay an IPFIX message stream over one TCP connection, paced so that at most
+# rate x elapsed records have gone: message headers give each message's length;
+# records per message are counted from the generator's fixed set sizes by
+# spreading the file's records evenly over its bytes.
+import socket, struct, sys, time
+path, port, rate, n = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4])
+data = open(path, "rb").read()
+s = socket.create_connection(("127.0.0.1", port))
+per_byte = n / len(data)
+off, t0 = 0, time.monotonic()
+while off < len(data):
+    allowed = int(((time.monotonic() - t0) * rate + rate / 10) / per_byte)
+    end = off
+    while end < len(data) and end < allowed:
+        end += struct.unpack_from(">H", data, end + 2)[0]
+    if end > off:
+        s.sendall(data[off:end])
+        off = end
+    else:
+        time.sleep(0.02)
+s.close()
+PY
+else
+	"$T/bin/qoestor-ipfixgen" --stream fullflow --tcp "127.0.0.1:$rport" --records "$n" --rate "$rate" > "$T/gen.txt"
+fi
 t1=$(date +%s)
+times > "$T/times1"
+sendcpu=$(echo "$(ccpu "$T/times1") $(ccpu "$T/times0")" | awk '{printf "%.1f", $1 - $2}')
 sent=$(sed -n 's/^total records=//p' "$T/gen.txt")
 kill -HUP "$recv"
 until [ "$(q "SELECT count() FROM qoestor.fullflow")" = "$sent" ] && \
@@ -43,7 +146,23 @@ until [ "$(q "SELECT count() FROM qoestor.fullflow")" = "$sent" ] && \
 	sleep 1
 done
 t2=$(date +%s)
+touch "$T/stop"; wait "$smp" || true
 got=$(q "SELECT count() FROM qoestor.fullflow")
-echo "sent $sent in $((t1 - t0)) s ($(( sent / (t1 - t0 > 0 ? t1 - t0 : 1) ))/s); stored $got; lost $((sent - got)); raw and aggregates complete $((t2 - t1)) s after the generator stopped"
-echo "loader peak RSS $(awk '/VmHWM/ {print $2 / 1024 " MiB"}' /proc/$ld/status); CPU s: loader $(cpu $ld), receiver $(cpu $recv), qoestor-db $(cpu $db)"
+echo "sent $sent in $((t1 - t0)) s ($(( sent / (t1 - t0 > 0 ? t1 - t0 : 1) ))/s); stored $got; lost $((sent - got)); raw and aggregates complete $((t2 - t1)) s after the sender stopped"
+echo "load average $(cut -d' ' -f1-3 /proc/loadavg); loader peak RSS $(awk '/VmHWM/ {print $2 / 1024 " MiB"}' /proc/$ld/status)"
+echo "CPU s: loader $(cpu $ld), receiver $(cpu $recv), qoestor-db $(cpu $db), sender $sendcpu"
 echo "aggregates: $(q "SELECT sum(records), count() FROM qoestor.fullflow_agg_15m FORMAT TSV" | awk '{printf "%d records in %d rows (%.1fx)", $1, $2, $1 / $2}')"
+echo "qoestor-db CPU by thread name:"
+cat "$T/threads"
+echo "ClickHouse counters (system.events):"
+q "SELECT '  ' || event, value FROM system.events WHERE event IN ('InsertedRows', 'InsertedBytes', 'Merge',
+	'MergedRows', 'MergedColumns', 'MergedUncompressedBytes', 'MergeTotalMilliseconds', 'MergesTimeMilliseconds',
+	'MergeExecuteMilliseconds', 'MergeHorizontalStageTotalMilliseconds', 'MergeVerticalStageTotalMilliseconds',
+	'MergeTreeDataWriterRows', 'MergeTreeDataWriterCompressedBytes', 'MergeTreeDataWriterSkipIndicesCalculationMicroseconds',
+	'MergeTreeDataWriterSortingBlocksMicroseconds', 'DuplicatedInsertedBlocks', 'DelayedInserts', 'RejectedInserts')
+	ORDER BY event FORMAT TSV"
+echo "active parts per table: parts, most in one partition, rows, rows x merge level (rows rewritten by merges), on disk:"
+q "SELECT '  ' || table, sum(n), max(n), sum(r), sum(rl), formatReadableSize(sum(b)) FROM (
+	SELECT table, partition, count() AS n, sum(rows) AS r, sum(rows * level) AS rl, sum(bytes_on_disk) AS b
+	FROM system.parts WHERE database = 'qoestor' AND active GROUP BY table, partition)
+	GROUP BY table ORDER BY table FORMAT TSV"
