@@ -164,8 +164,12 @@ static int run(struct loader_config *cfg, int argc, char **argv)
 	else if (ch_global_init() != 0) {
 		fprintf(stderr, "qoestor-loader: libcurl initialisation failed\n");
 		rc = 1;
-	} else
+	} else {
+		log_info("memory: --memory-limit %u MiB over %u insert processes: %u rows per insert, %u aggregate "
+			 "groups per process%s", cfg->memory_limit_mib, cfg->insert_processes, loader_insert_rows(cfg),
+			 loader_max_groups(cfg), cfg->insert_rows || cfg->max_groups ? " (set explicitly)" : "");
 		rc = daemon_run(cfg, argv + optind, argc - optind);
+	}
 	if (pw) {
 		memset(pw, 0, strlen(pw));
 		free(pw);

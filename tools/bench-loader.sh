@@ -14,7 +14,12 @@
 # partial aggregates per file; and after OPTIMIZE FINAL merged them, not timed);
 # and checks count() and
 # sum(octets) against the generator. Numbers go to docs/PERFORMANCE.md with
-# this command line. Usage: tools/bench-loader.sh [ROWS] [FILE_ROWS]
+# this command line. Then memory on worst-case data: ANY_ROWS (default
+# 1,200,000) fullflow rows from `qoestor-spoolgen --any` (every column random,
+# random-byte strings, some of 70,000 bytes) in 8 files, loaded with 1, 2, 4
+# and 8 insert processes under the default --memory-limit (200 MiB): peak RSS
+# and the rows per insert / groups per process the budget gave.
+# Usage: tools/bench-loader.sh [ROWS] [FILE_ROWS]
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 rows=${1:-2000000}
@@ -72,3 +77,22 @@ run "csv, zstd, 1 proc" --format csv --insert-processes 1
 run "rowbinary, none, 2 proc" --compression none
 run "rowbinary, zstd, 2 proc, 1M-row ins" --insert-rows 1048576
 run "rowbinary, zstd, 4 proc" --insert-processes 4
+
+[ "${BENCH_ONLY:-}" = "" ] || [ "${BENCH_ONLY}" = "memory" ] || exit 0
+any_rows=${ANY_ROWS:-1200000}
+rm -rf "$T/gen" "$T/spool"
+bin/qoestor-spoolgen --spool "$T/any" --stream fullflow --any --rows "$any_rows" --files 8 --seed 7 --instance any > /dev/null
+echo "worst case: $any_rows fullflow rows (spoolgen --any) in 8 files, $(du -sk "$T/any" | cut -f1) KiB; --memory-limit 200 (default)"
+for p in 1 2 4 8; do
+	db="bench_any_$p"
+	rm -rf "$T/spool"; cp -r "$T/any" "$T/spool"
+	bin/qoestor-loader --clickhouse "$url" --database "$db" --raw-ttl-hours 0 --init-db > /dev/null 2>&1
+	/usr/bin/time -f '%e %U %S %M' -o "$T/time" bin/qoestor-loader --spool "$T/spool" --clickhouse "$url" \
+		--database "$db" --raw-ttl-hours 0 --no-init-db --once --insert-processes "$p" > "$T/out" 2> "$T/log" || { cat "$T/log"; exit 1; }
+	read -r el us sy rss < "$T/time"
+	got=$(q "SELECT count() FROM $db.fullflow")
+	[ "$got" = "$any_rows" ] || { echo "MISMATCH in worst case, $p processes: $got"; exit 1; }
+	awk -v p="$p" -v el="$el" -v rss="$rss" -v r="$any_rows" -v lim="$(sed -n 's/.*memory: --memory-limit [0-9]* MiB over [0-9]* insert processes: //p' "$T/log" | head -1)" 'BEGIN {
+		printf "worst case, %d insert processes: %6.2f s, %7.0f rows/s, peak RSS %4.0f MiB  (%s)\n", p, el, r / el, rss / 1024, lim }'
+	q "DROP DATABASE $db" > /dev/null
+done
