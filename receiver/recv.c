@@ -683,7 +683,7 @@ int main(int argc, char **argv)
 	}
 	struct spool_writer_opts so = { .spool_dir = r->o.spool, .def = r->o.def, .dpi_id = r->o.dpi,
 		.instance = r->o.instance, .rotate_delay_s = r->o.delay_s,
-		.zstd_level = r->o.zstd_level };
+		.zstd_level = r->o.zstd_level, .uncompressed = r->o.uncompressed };
 	r->w = spool_writer_open(&so, err, sizeof err);
 	if (!r->w) {
 		log_err("spool: %s", err);

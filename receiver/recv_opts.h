@@ -35,6 +35,7 @@ struct recv_opts {
 	char accept_s[64];               /* --accept as given */
 	unsigned accept;                 /* DECODE_NETFLOW* bits parsed from it */
 	int zstd_level;                  /* spool compression (negative: zstd fast modes) */
+	int uncompressed;                /* --spool-uncompressed: blocks with codec none */
 	int log_level;                   /* 3..7 */
 	int help;
 };

@@ -14,9 +14,11 @@
 #   - UDP: what ipfixgen --udp sends (about 1.4 KB datagrams), captured once by
 #     a UDP sink into a message file, then replayed one message per datagram,
 #     paced at --udp-rate datagrams per second.
+# qoestor-recv runs with its default spool (zstd) and with --spool-uncompressed.
 # Comparison: nfdump's nfcapd 1.7.1 gets the same UDP datagrams (it has no
 # IPFIX-over-TCP listener), once writing uncompressed files (its default) and
-# once with LZ4 (-y), the closest to our zstd spool. nfcapd decodes the IANA
+# once with LZ4 (-y), the closest to our zstd spool. Bytes/row: spool (or
+# nfcapd) file bytes per stored record. nfcapd decodes the IANA
 # elements it knows and skips the vendor ones; we decode and store all of them
 # (more work per record for us). Stored counts: `qoestor-spool check` and
 # `nfdump -R DIR -I` (Flows).
@@ -131,6 +133,10 @@ def finish(p):
     p.returncode = os.waitstatus_to_exitcode(status)
     return ru.ru_utime + ru.ru_stime, hwm
 
+def dir_bytes(d, suffix):
+    return sum(os.path.getsize(os.path.join(r, f)) for r, _, fs in os.walk(d) for f in fs
+               if f.endswith(suffix) or (suffix == "nf" and f.startswith("nfcapd.")))
+
 def spool_rows(d):
     files = [os.path.join(r, f) for r, _, fs in os.walk(d) for f in fs if f.endswith(".qsp")]
     if not files:
@@ -138,13 +144,15 @@ def spool_rows(d):
     out = subprocess.run([bin_ + "/qoestor-spool", "check"] + files, capture_output=True, text=True).stdout
     return sum(int(x) for x in re.findall(r"\((\d+) rows in", out))
 
-def run_qoestor(proto, i):
+def run_qoestor(proto, i, raw=False):
     port = free_port(socket.SOCK_STREAM if proto == "tcp" else socket.SOCK_DGRAM)
-    d = "%s/q-%s-%d" % (W, proto, i); log = d + ".log"
+    d = "%s/q-%s%s-%d" % (W, proto, "-raw" if raw else "", i); log = d + ".log"
     args = [bin_ + "/qoestor-recv", "--stream", "fullflow", "--listen", "%s://127.0.0.1:%d" % (proto, port),
             "--spool", d, "--ie-file", ie, "--udp-rcvbuf-mb", "256"]
     if zlevel:
         args += ["--zstd-level", zlevel]
+    if raw:
+        args += ["--spool-uncompressed"]
     p = subprocess.Popen(args, stdout=open(log, "w"), stderr=subprocess.STDOUT)
     if not wait_log(log, "listening on", 20):
         die("qoestor-recv did not start: " + open(log).read())
@@ -161,7 +169,7 @@ def run_qoestor(proto, i):
     cpu, rss = finish(p)
     if p.returncode != 0:
         die("qoestor-recv exit status %d: %s" % (p.returncode, open(log).read()[-2000:]))
-    return sent, spool_rows(d), cpu, wall, rss
+    return sent, spool_rows(d), cpu, wall, rss, dir_bytes(d, ".qsp")
 
 def run_nfcapd(lz4, i):
     port = free_port(socket.SOCK_DGRAM)
@@ -180,10 +188,12 @@ def run_nfcapd(lz4, i):
     cpu, rss = finish(p)
     out = subprocess.run(["nfdump", "-R", d, "-I"], capture_output=True, text=True).stdout
     m = re.search(r"^Flows: (\d+)", out, re.M)
-    return udp_records, int(m.group(1)) if m else 0, cpu, wall, rss
+    return udp_records, int(m.group(1)) if m else 0, cpu, wall, rss, dir_bytes(d, "nf")
 
-cases = [("qoestor-recv", "TCP", "spool zstd " + (zlevel or "(dflt)"), lambda i: run_qoestor("tcp", i)),
-         ("qoestor-recv", "UDP", "spool zstd " + (zlevel or "(dflt)"), lambda i: run_qoestor("udp", i))]
+cases = [("qoestor-recv", "TCP", "spool zstd " + (zlevel or "-3"), lambda i: run_qoestor("tcp", i)),
+         ("qoestor-recv", "UDP", "spool zstd " + (zlevel or "-3"), lambda i: run_qoestor("udp", i)),
+         ("qoestor-recv", "TCP", "spool uncompressed", lambda i: run_qoestor("tcp", i, True)),
+         ("qoestor-recv", "UDP", "spool uncompressed", lambda i: run_qoestor("udp", i, True))]
 if use_nfcapd:
     cases += [("nfcapd 1.7.1", "UDP", "uncompressed", lambda i: run_nfcapd(0, i)),
               ("nfcapd 1.7.1", "UDP", "LZ4 (-y)", lambda i: run_nfcapd(1, i))]
@@ -200,18 +210,22 @@ for name, proto, store, fn in cases:
 print()
 print("receiver benchmark: fullflow, %d records (%.0f bytes/record on the wire), %d runs each, UDP paced at %.0f datagrams/s"
       % (N, len(tcp_bytes) / N, runs, udp_rate))
-hdr = ("receiver", "transport", "storage", "sent", "stored", "CPU s", "records/CPU-s", "median", "records/s wall", "peak RSS MiB")
-fmt = "%-13s %-9s %-17s %9s %9s %7s %14s %10s %15s %12s"
+hdr = ("receiver", "transport", "storage", "sent", "stored", "CPU s", "records/CPU-s", "median", "records/s wall",
+       "peak RSS MiB", "bytes/row")
+fmt = "%-13s %-9s %-18s %9s %9s %7s %14s %10s %15s %12s %9s"
 print(fmt % hdr)
-for name, proto, store, (sent, stored, cpu, wall, rss), med in rows:
+for name, proto, store, (sent, stored, cpu, wall, rss, nbytes), med in rows:
     print(fmt % (name, proto, store, sent, stored, "%.2f" % cpu, "%.0f" % (stored / cpu), "%.0f" % med,
-                 "%.0f" % (stored / wall), "%.1f" % (rss / 1024)))
-q_tcp = rows[0][3][1] / rows[0][3][2]
-q_udp = rows[1][3][1] / rows[1][3][2]
+                 "%.0f" % (stored / wall), "%.1f" % (rss / 1024), "%.1f" % (nbytes / max(stored, 1))))
+rate = [r[3][1] / r[3][2] for r in rows]
+q_tcp, q_udp, q_tcp_raw, q_udp_raw = rate[0:4]
 print()
 print("target: >= 3,000,000 records/CPU-s over TCP: %s (%.0f)" % ("met" if q_tcp >= 3e6 else "MISSED", q_tcp))
 if use_nfcapd:
-    nf = max(rows[2][3][1] / rows[2][3][2], rows[3][3][1] / rows[3][3][2])
-    print("target: >= 1.5 x nfcapd's records/CPU-s (best nfcapd case %.0f): TCP %.2fx, UDP %.2fx"
-          % (nf, q_tcp / nf, q_udp / nf))
+    nf_raw, nf_lz4 = rate[4], rate[5]
+    nf = max(nf_raw, nf_lz4)
+    print("target: >= 1.5 x nfcapd's records/CPU-s (best nfcapd case %.0f): TCP %.2fx, UDP %.2fx (zstd); "
+          "TCP %.2fx, UDP %.2fx (uncompressed)" % (nf, q_tcp / nf, q_udp / nf, q_tcp_raw / nf, q_udp_raw / nf))
+    print("like for like: zstd vs nfcapd LZ4: TCP %.2fx, UDP %.2fx; uncompressed vs nfcapd uncompressed: "
+          "TCP %.2fx, UDP %.2fx" % (q_tcp / nf_lz4, q_udp / nf_lz4, q_tcp_raw / nf_raw, q_udp_raw / nf_raw))
 PY

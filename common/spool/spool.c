@@ -56,6 +56,7 @@ struct spool_writer {
 	unsigned delay_s;
 	uint32_t block_rows;
 	int level;
+	int uncompressed;
 	uint64_t schema_hash;
 	char dir[PATH_MAX];
 	int dirfd, tmpfd, lockfd;
@@ -244,6 +245,7 @@ struct spool_writer *spool_writer_open(const struct spool_writer_opts *o, char *
 	w->delay_s = o->rotate_delay_s;
 	w->block_rows = o->block_rows ? (uint32_t)o->block_rows : DEFAULT_BLOCK_ROWS;
 	w->level = o->zstd_level ? o->zstd_level : DEFAULT_ZSTD_LEVEL;
+	w->uncompressed = o->uncompressed;
 	w->schema_hash = spf_schema_hash(o->def->cols, o->def->ncols);
 	w->rl.interval_s = 10;
 	w->rl.burst = 3;
@@ -467,8 +469,8 @@ static void build_colbits(struct spool_writer *w, const uint32_t *npresent)
 	}
 }
 
-/* Serialise the block in memory into w->raw; returns its length. */
-static size_t build_raw(struct spool_writer *w)
+/* Serialise the block in memory into raw (room checked); returns its length. */
+static size_t build_raw(struct spool_writer *w, uint8_t *raw)
 {
 	size_t bm = (w->rows + 7) / 8;
 	size_t pos = 0;
@@ -484,14 +486,14 @@ static size_t build_raw(struct spool_writer *w)
 		size_t vlen = (size_t)(w->pos.wp[i] - c->vals);
 		uint32_t npresent = (uint32_t)(vlen / (c->type == QS_STR ? 4 : c->width));
 		if (npresent == 0) {
-			w->raw[pos++] = SPF_PRES_NONE;
+			raw[pos++] = SPF_PRES_NONE;
 			continue;
 		}
 		if (npresent == w->rows) {
-			w->raw[pos++] = SPF_PRES_ALL;
+			raw[pos++] = SPF_PRES_ALL;
 		} else {
-			w->raw[pos++] = SPF_PRES_BITMAP;
-			uint8_t *b = w->raw + pos;
+			raw[pos++] = SPF_PRES_BITMAP;
+			uint8_t *b = raw + pos;
 			const uint64_t *cb = w->colbits + i * ng;
 			for (size_t g = 0; g + 1 < ng; g++)
 				spf_put64(b + g * 8, cb[g]);
@@ -501,13 +503,13 @@ static size_t build_raw(struct spool_writer *w)
 			pos += bm;
 		}
 		if (c->type != QS_STR)
-			spf_shuffle(w->raw + pos, c->vals, npresent, c->width);
+			spf_shuffle(raw + pos, c->vals, npresent, c->width);
 		else
-			memcpy(w->raw + pos, c->vals, vlen);
+			memcpy(raw + pos, c->vals, vlen);
 		pos += vlen;
 		if (c->type == QS_STR) {
 			size_t slen = (size_t)(w->pos.sp[i] - c->sbytes);
-			memcpy(w->raw + pos, c->sbytes, slen);
+			memcpy(raw + pos, c->sbytes, slen);
 			pos += slen;
 		}
 	}
@@ -577,15 +579,21 @@ static int write_block(struct spool_writer *w)
 		errno = ENOMEM;
 		return -1;
 	}
-	size_t raw_len = build_raw(w);
-	size_t clen = ZSTD_compress2(w->cctx, w->out + SPF_BLOCK_HDR_LEN, w->outcap - SPF_BLOCK_HDR_LEN,
-				     w->raw, raw_len);
+	size_t raw_len, clen;
+	if (w->uncompressed) {
+		raw_len = clen = build_raw(w, w->out + SPF_BLOCK_HDR_LEN);
+	} else {
+		raw_len = build_raw(w, w->raw);
+		clen = ZSTD_compress2(w->cctx, w->out + SPF_BLOCK_HDR_LEN, w->outcap - SPF_BLOCK_HDR_LEN, w->raw,
+				      raw_len);
+	}
 	if (ZSTD_isError(clen)) {
 		log_ratelimited(&w->rl, LOG_ERR, "spool %s: zstd: %s", w->dir, ZSTD_getErrorName(clen));
 		errno = EIO;
 		return -1;
 	}
-	sio_block_header(w->out, SPF_BT_DATA, SPF_CODEC_ZSTD, w->nblocks, w->rows, (uint32_t)clen,
+	sio_block_header(w->out, SPF_BT_DATA, w->uncompressed ? SPF_CODEC_NONE : SPF_CODEC_ZSTD, w->nblocks,
+			 w->rows, (uint32_t)clen,
 			 (uint32_t)raw_len, spf_crc32(0, w->out + SPF_BLOCK_HDR_LEN, clen));
 	if (w->fd < 0 && start_file(w) < 0)
 		goto fail;

@@ -52,6 +52,9 @@ struct spool_writer_opts {
 	unsigned rotate_delay_s; /* visibility delay for the loader */
 	size_t block_rows;       /* 0 = default (16384); at most 65536 */
 	int zstd_level;          /* 0 = default (1) */
+	int uncompressed;        /* 1: data blocks stored as they are (codec none): no
+	                          * compression CPU, about 3x the bytes (readers of every
+	                          * 1.x version read them) */
 };
 
 struct spool_writer;

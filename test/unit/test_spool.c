@@ -395,6 +395,34 @@ static void test_many_blocks_and_rotation(void **state)
 	assert_int_equal(count_in(".tmp", ".part"), 0);
 }
 
+/* Uncompressed data blocks (codec none): the same rows, read by the same reader. */
+static void test_uncompressed(void **state)
+{
+	struct spool_writer_opts o = {
+		.spool_dir = root, .def = &tdef, .dpi_id = 7, .instance = "inst-r", .block_rows = 100,
+		.uncompressed = 1,
+	};
+	char err[512];
+	struct spool_writer *w = spool_writer_open(&o, err, sizeof err);
+	assert_non_null(w);
+	add_rows(w, 0, 1050);
+	assert_int_equal(spool_writer_close(w), 0);
+	char names[4][700];
+	assert_int_equal(published(names, 4), 1);
+	assert_int_equal(check_file(names[0], 0, 1050, 0), 11);
+	FILE *f = fopen(names[0], "rb");
+	assert_non_null(f);
+	uint8_t h[SPF_MAX_HEADER_LEN + SPF_BLOCK_HDR_LEN];
+	size_t n = fread(h, 1, sizeof h, f);
+	fclose(f);
+	assert_true(n > 16);
+	uint32_t hl = spf_get32(h + 12);
+	assert_true(hl + SPF_BLOCK_HDR_LEN <= n);
+	assert_int_equal(h[hl + 4], SPF_BT_DATA);
+	assert_int_equal(h[hl + 5], SPF_CODEC_NONE);
+	assert_int_equal(spf_get32(h + hl + 16), spf_get32(h + hl + 20)); /* stored = raw */
+}
+
 static void test_names(void **state)
 {
 	char buf[256];
@@ -847,6 +875,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_many_blocks_and_rotation, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_names, setup, teardown),
 		cmocka_unit_test(test_shuffle_layout),
+		cmocka_unit_test_setup_teardown(test_uncompressed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_options_and_lock, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_salvage, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_salvage_torn_tail, setup, teardown),
