@@ -665,13 +665,11 @@ int spool_writer_add(struct spool_writer *w, const struct qs_record *r)
 static uint32_t rows_that_fit(const struct spool_writer *w, size_t row_max, size_t str_max)
 {
 	uint32_t n = w->block_rows - w->rows;
-	if (w->rows == 0)
-		return n;
 	size_t used = (size_t)w->rows * w->fixed_max + w->str_bytes + str_max;
-	if (used >= BLOCK_VALUE_BYTES)
-		return 0;
-	size_t m = (BLOCK_VALUE_BYTES - used) / row_max;
-	return m < n ? (uint32_t)m : n;
+	size_t m = used < BLOCK_VALUE_BYTES ? (BLOCK_VALUE_BYTES - used) / row_max : 0;
+	if (m < n)
+		n = (uint32_t)m;
+	return n == 0 && w->rows == 0 ? 1 : n;
 }
 
 struct spool_cols *spool_writer_rows_begin(struct spool_writer *w, size_t str_max, uint32_t *n)

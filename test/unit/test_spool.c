@@ -423,6 +423,78 @@ static void test_uncompressed(void **state)
 	assert_int_equal(spf_get32(h + hl + 16), spf_get32(h + hl + 20)); /* stored = raw */
 }
 
+/* Direct rows (spool_writer_rows_begin/rows_end, the receiver's path),
+ * mixed with spool_writer_add: big strings cut blocks at about 4 MiB of
+ * values even with room for 65536 rows; every row reads back. */
+static void test_direct_rows_api(void **state)
+{
+	struct spool_writer *w = wopen("inst-d", 65536, 0);
+	static uint8_t str[5000];
+	const uint64_t present = (uint64_t)1 << 0 | (uint64_t)1 << 9 | (uint64_t)1 << 11;
+	uint32_t i = 0;
+	while (i < 2000) {
+		if (i == 1000) { /* one row the general way, in the middle */
+			struct qs_record r;
+			qs_record_clear(&r, &tdef);
+			qs_record_set_u(&r, 0, i & 0xff);
+			memset(str, 'a' + (int)(i % 26), sizeof str);
+			qs_record_set_bytes(&r, 9, str, sizeof str);
+			qs_record_set_u(&r, 11, i);
+			assert_int_equal(spool_writer_add(w, &r), 0);
+			i++;
+			continue;
+		}
+		uint32_t room = 0;
+		struct spool_cols *c = spool_writer_rows_begin(w, 10 * sizeof str, &room);
+		assert_non_null(c);
+		assert_true(room >= 1);
+		uint32_t n = room < 10 ? room : 10;
+		if (i < 1000 && i + n > 1000)
+			n = 1000 - i;
+		if (i + n > 2000)
+			n = 2000 - i;
+		for (uint32_t k = 0; k < n; k++, i++) {
+			*c->wp[0]++ = (uint8_t)(i & 0xff);
+			spf_put32(c->wp[9], sizeof str);
+			c->wp[9] += 4;
+			memset(c->sp[9], 'a' + (int)(i % 26), sizeof str);
+			c->sp[9] += sizeof str;
+			spf_put32(c->wp[11], i);
+			c->wp[11] += 4;
+		}
+		spool_writer_rows_end(w, n, &present, n * (4 + sizeof str));
+	}
+	struct spool_writer_stats st;
+	spool_writer_stats(w, &st);
+	assert_int_equal(st.rows_accepted, 2000);
+	assert_int_equal(spool_writer_close(w), 0);
+	char names[4][700], err[256];
+	assert_int_equal(published(names, 4), 1);
+	struct spool_reader *r = spool_reader_open(names[0], err, sizeof err);
+	assert_non_null(r);
+	struct spool_block *b;
+	uint32_t row = 0, blocks = 0;
+	while (spool_reader_next(r, &b) == 1) {
+		struct spool_column c;
+		assert_int_equal(spool_block_column(b, 9, &c), 0);
+		assert_true(c.str_off[c.npresent] <= 4u * 1024 * 1024 + 10 * sizeof str);
+		blocks++;
+		for (uint32_t k = 0; k < spool_block_rows(b); k++, row++) {
+			struct qs_record rec;
+			assert_int_equal(spool_block_row(b, k, &rec), 0);
+			assert_int_equal(rec.present[0], present);
+			assert_int_equal(rec.v[0].u, row & 0xff);
+			assert_int_equal(rec.v[11].u, row);
+			assert_int_equal(rec.v[9].len, sizeof str);
+			assert_int_equal(rec.v[9].p[0], 'a' + (int)(row % 26));
+			assert_int_equal(rec.v[9].p[sizeof str - 1], 'a' + (int)(row % 26));
+		}
+	}
+	assert_int_equal(row, 2000);
+	assert_true(blocks >= 3);
+	spool_reader_close(r);
+}
+
 static void test_names(void **state)
 {
 	char buf[256];
@@ -876,6 +948,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_names, setup, teardown),
 		cmocka_unit_test(test_shuffle_layout),
 		cmocka_unit_test_setup_teardown(test_uncompressed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_direct_rows_api, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_options_and_lock, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_salvage, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_salvage_torn_tail, setup, teardown),
