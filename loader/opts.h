@@ -93,8 +93,9 @@ int loader_opt_set(struct loader_config *c, const char *name, const char *value,
  * plain, on worst-case data) and two thirds for its aggregate groups
  * (--max-groups: ~384 bytes each). Inserts are also cut at 64 bytes of
  * string values per allowed row. With the defaults (2 processes) that is
- * 262144 rows and 134784 groups per process; 4 processes get 98304 rows and
- * 51427 groups. An explicit --insert-rows / --max-groups wins over the
+ * 262144 rows and 134712 groups per process; 4 processes get 98304 rows and
+ * 50972 groups (measured peaks on worst-case data, tools/bench-loader.sh:
+ * 109, 158, 179 and 162 MiB with 1, 2, 4 and 8 processes). An explicit --insert-rows / --max-groups wins over the
  * budget. A limit below 16 + 20 MiB per process is not met (the fixed parts
  * and the minimums, 16384 rows and 1000 groups, remain). */
 /* Aggregate groups per worker before a flush: --max-groups or the budget's. */
