@@ -60,8 +60,8 @@ static const struct opt opts[] = {
 	  "the same for gtpflow" },
 	{ "dnsflow-insert-processes", NULL, K_UINT, 0, 64, "0", SP(QS_DNSFLOW), "the same for dnsflow" },
 	{ "memory-limit", NULL, K_UINT, 64, 1048576, "200", OFF(memory_limit_mib),
-	  "the loader's memory budget, MiB, shared by the insert processes: sets --insert-rows 0 and "
-	  "--max-groups 0; at least 16 + 20 per insert process" },
+	  "the loader's memory budget, MiB, shared by the insert processes: gives --insert-rows 0 and "
+	  "--max-groups 0 (the defaults) their values; at least 16 + 20 per insert process" },
 	{ "insert-rows", NULL, K_UINT, 0, 4000000, "0", OFF(insert_rows),
 	  "rows per INSERT (whole spool blocks; fixed per file once it is claimed); 0 = from --memory-limit, "
 	  "at most 262144" },
