@@ -575,8 +575,8 @@ void encoder_reset(struct encoder *e)
 	for (size_t k = 0; e->data && k < e->ncols; k++) {
 		e->data[k].len = 0;
 		e->nulls[k].len = 0;
-		/* string columns grown by a long value */
-		if (e->data[k].cap > 2 * (size_t)NATIVE_VAR) {
+		/* string columns grown by a long value (fixed-width ones keep their block size) */
+		if (e->plan[k].wire == W_STR && e->data[k].cap > 2 * (size_t)NATIVE_VAR) {
 			free(e->data[k].p);
 			e->data[k] = (struct colbuf){ 0 };
 		}
