@@ -83,6 +83,9 @@ struct decode_session {
 	struct log_ratelimit rl;
 	struct qs_record r;
 	struct spool_writer *w; /* direct rows (decode_session_spool), or NULL */
+	uint8_t *tset;          /* the last template set libfixbuf took, as it came */
+	size_t tset_len;        /* 0: none */
+	uint32_t tset_domain;
 	uint8_t buf[DEC_MAX_MSG + 1];
 };
 
@@ -230,6 +233,7 @@ void decode_session_close(struct decode_session *s)
 		s->held = h->next;
 		free(h);
 	}
+	free(s->tset);
 	free(s->doms);
 	free(s->dx);
 	free(s);
@@ -343,6 +347,57 @@ static int feed_templates(struct decode_session *s, const uint8_t *msg, const ui
 	return rc;
 }
 
+/* A template set equal, byte for byte, to the last one libfixbuf took for
+ * this domain (exporters over UDP resend their templates every few hundred
+ * records): its templates are all still defined as it says, so instead of
+ * parsing and compiling them again, refresh them (UDP lifetime) and count
+ * them. 0 done; -1 not the same set, or one of its templates is gone
+ * (expired) or it withdraws one: the caller feeds it to libfixbuf. */
+static int refresh_same_templates(struct decode_session *s, uint16_t set_id, const uint8_t *set, size_t slen,
+                                  uint32_t domain)
+{
+	if (!s->tset_len || s->tset_len != slen || s->tset_domain != domain || memcmp(s->tset, set, slen))
+		return -1;
+	size_t hdr = set_id == 3 ? 6 : 4, off = 4, n = 0;
+	struct tmpl_ctx *ctx[64];
+	while (slen - off >= hdr) {
+		uint16_t tid = rd16(set + off), count = rd16(set + off + 2);
+		if (count == 0 || n == sizeof ctx / sizeof ctx[0])
+			return -1;
+		fbTemplate_t *t = fbSessionGetTemplate(s->fs, FALSE, tid, NULL);
+		if (!t || !(ctx[n] = fbTemplateGetContext(t)))
+			return -1;
+		n++;
+		off += hdr;
+		for (uint16_t i = 0; i < count; i++) {
+			if (slen - off < 4)
+				return -1;
+			off += rd16(set + off) & 0x8000 ? 8 : 4;
+			if (off > slen)
+				return -1;
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		ctx[i]->seen = s->now;
+	s->doms[s->cur].c.templates += n;
+	return 0;
+}
+
+/* Remember the template set libfixbuf just took (or forget: len 0). */
+static void remember_templates(struct decode_session *s, const uint8_t *set, size_t slen, uint32_t domain)
+{
+	s->tset_len = 0;
+	if (!slen)
+		return;
+	uint8_t *p = realloc(s->tset, slen);
+	if (!p)
+		return;
+	s->tset = p;
+	memcpy(s->tset, set, slen);
+	s->tset_len = slen;
+	s->tset_domain = domain;
+}
+
 /* The compiled template of data set tid in the current domain, or NULL
  * (unknown, or expired under the UDP lifetime rule: then forgotten). */
 static struct tmpl_ctx *lookup(struct decode_session *s, uint16_t tid, uint32_t domain)
@@ -356,6 +411,7 @@ static struct tmpl_ctx *lookup(struct decode_session *s, uint16_t tid, uint32_t 
 		GError *ge = NULL;
 		fbSessionRemoveTemplate(s->fs, FALSE, tid, &ge);
 		g_clear_error(&ge);
+		remember_templates(s, NULL, 0, 0); /* the remembered set may define it */
 		return NULL;
 	}
 	return c;
@@ -619,14 +675,17 @@ enum decode_result decode_message(struct decode_session *s, const uint8_t *msg, 
 			break; /* counted by check_sets */
 		const uint8_t *set = msg + off;
 		if (id == 2 || id == 3) {
-			tl_cur = s;
-			int frc = feed_templates(s, msg, set, slen);
-			tl_cur = NULL;
-			if (frc < 0) {
-				cn->malformed_messages++;
-				break;
+			if (refresh_same_templates(s, id, set, slen, domain) < 0) {
+				tl_cur = s;
+				int frc = feed_templates(s, msg, set, slen);
+				tl_cur = NULL;
+				remember_templates(s, set, frc < 0 ? 0 : slen, domain);
+				if (frc < 0) {
+					cn->malformed_messages++;
+					break;
+				}
+				fbSessionSetDomain(s->fs, domain);
 			}
-			fbSessionSetDomain(s->fs, domain);
 			if (s->held)
 				release_held(s, domain, 1, emit, ctx);
 			off += slen;

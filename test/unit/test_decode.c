@@ -764,6 +764,58 @@ static void test_udp_hold(void **state)
 	assert_int_equal(counters(f, 2)->held_sets, 1);
 }
 
+/* A template set sent again unchanged is not parsed again (counted all the
+ * same); a changed one, a redefinition in between or a withdrawal is. */
+static void tmpl_msg(struct ipfix_builder *b, uint32_t seq, int def, uint64_t v)
+{
+	ib_begin(b, 1, seq);
+	ib_set(b, 2);
+	if (def == 0) {          /* withdrawal */
+		ib_tmpl(b, 500, 0);
+	} else if (def == 1) {   /* octets (8) */
+		ib_tmpl(b, 500, 1);
+		ib_field(b, 0, 1, 8);
+	} else {                 /* packets (4) */
+		ib_tmpl(b, 500, 1);
+		ib_field(b, 0, 2, 4);
+	}
+	ib_set_end(b);
+	if (def) {
+		ib_set(b, 500);
+		if (def == 1)
+			ib_u64(b, v);
+		else
+			ib_u32(b, (uint32_t)v);
+		ib_set_end(b);
+	}
+}
+
+static void test_template_resend(void **state)
+{
+	struct fixture *f = *state;
+	static const struct { int def; uint64_t v; } steps[] = {
+		{ 1, 11 }, { 1, 12 }, { 1, 13 }, { 2, 22 }, { 1, 14 }, { 0, 0 }, { 1, 15 }, { 1, 16 },
+	};
+	int rows = 0;
+	for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
+		tmpl_msg(&f->b, (uint32_t)rows, steps[i].def, steps[i].v);
+		assert_int_equal(feed(f), DECODE_OK);
+		if (!steps[i].def)
+			continue;
+		assert_int_equal(f->c.n, ++rows);
+		const struct row *w = &f->c.rows[rows - 1];
+		int col = steps[i].def == 1 ? C_OCT : C_PKT;
+		assert_true(has(w, col));
+		assert_false(has(w, col == C_OCT ? C_PKT : C_OCT));
+		assert_int_equal(w->u[col], steps[i].v);
+	}
+	const struct decode_counters *c = counters(f, 1);
+	assert_int_equal(c->templates, 8);
+	assert_int_equal(c->rows, 7);
+	assert_int_equal(c->unknown_template_sets, 0);
+	assert_int_equal(c->malformed_messages, 0);
+}
+
 /* ---- direct rows ---------------------------------------------------------- */
 
 static int rm_cb(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
@@ -1031,6 +1083,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_netflow_v9, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_netflow_v5, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_udp_hold, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_template_resend, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_direct_rows, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
