@@ -9,9 +9,11 @@
  */
 #include "loader/encoder.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <zlib.h>
 #include <zstd.h>
 
@@ -64,6 +66,11 @@ struct encoder {
 	uint64_t rows, raw;
 	uint64_t strbytes; /* string and MAC bytes added, whatever the format */
 	int finished;
+	/* spill: the body beyond spill_at bytes goes to an unlinked file in spill_dir */
+	char *spill_dir;
+	size_t spill_at;
+	int spill_fd;      /* -1 until the first spill */
+	uint64_t spilled;  /* body bytes in the file */
 	int checked;       /* RowBinary: a row's fixed part may not fit reserve: check every column */
 	/* Native: the current block, column by column (allocated at the first row) */
 	struct colbuf *data, *nulls;   /* [ncols] */
@@ -214,8 +221,37 @@ char *encoder_put_time_ms(char *p, uint64_t ms)
 
 /* ---- body ------------------------------------------------------------------ */
 
+/* Move the body held in memory to the spill file (opened at the first use). */
+static int spill(struct encoder *e)
+{
+	if (e->spill_fd < 0) {
+		char *path = NULL;
+		if (asprintf(&path, "%s/.qoestor-loader-body.XXXXXX", e->spill_dir) < 0)
+			return -1;
+		e->spill_fd = mkstemp(path);
+		if (e->spill_fd >= 0)
+			unlink(path);
+		free(path);
+		if (e->spill_fd < 0)
+			return -1;
+	}
+	for (size_t done = 0; done < e->olen;) {
+		ssize_t w = pwrite(e->spill_fd, e->out + done, e->olen - done, (off_t)(e->spilled + done));
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		done += (size_t)w;
+	}
+	e->spilled += e->olen;
+	e->olen = 0;
+	return 0;
+}
+
 static int out_reserve(struct encoder *e, size_t add)
 {
+	if (e->spill_at && e->olen && e->olen + add > e->spill_at && spill(e))
+		return -1;
 	if (e->olen + add <= e->ocap)
 		return 0;
 	size_t cap = e->ocap ? e->ocap : 1u << 20;
@@ -465,6 +501,7 @@ struct encoder *encoder_open(const struct qs_stream_def *def, enum loader_format
 	e->def = def;
 	e->fmt = fmt;
 	e->comp = c;
+	e->spill_fd = -1;
 	e->level = level > 0 ? level : 1;
 	size_t namelen = 1;
 	for (size_t i = 0; i < def->ncols; i++)
@@ -510,6 +547,9 @@ void encoder_close(struct encoder *e)
 		ZSTD_freeCCtx(e->zc);
 	if (e->gz_ready)
 		deflateEnd(&e->gz);
+	if (e->spill_fd >= 0)
+		close(e->spill_fd);
+	free(e->spill_dir);
 	free(e->colnames);
 	free(e->stage);
 	free(e->out);
@@ -553,8 +593,32 @@ uint64_t encoder_raw_bytes(const struct encoder *e)
 	return n;
 }
 
+int encoder_set_spill(struct encoder *e, const char *dir, size_t at)
+{
+	char *d = dir ? strdup(dir) : NULL;
+	if (dir && !d)
+		return -1;
+	free(e->spill_dir);
+	e->spill_dir = d;
+	e->spill_at = d ? at : 0;
+	return 0;
+}
+
+int encoder_body_fd(const struct encoder *e, uint64_t *len)
+{
+	if (!e->finished || !e->spilled)
+		return -1;
+	*len = e->spilled;
+	return e->spill_fd;
+}
+
 void encoder_reset(struct encoder *e)
 {
+	if (e->spilled && ftruncate(e->spill_fd, 0) != 0) {
+		close(e->spill_fd); /* a new file next time */
+		e->spill_fd = -1;
+	}
+	e->spilled = 0;
 	e->olen = 0;
 	e->slen = 0;
 	e->rows = 0;
@@ -1049,6 +1113,8 @@ int encoder_finish(struct encoder *e, const void **body, size_t *len, enum ch_en
 			return -1;
 		e->raw += e->slen;
 		if (drain(e, 1))
+			return -1;
+		if (e->spilled && e->olen && spill(e))
 			return -1;
 		e->finished = 1;
 	}

@@ -81,6 +81,17 @@ uint64_t encoder_raw_bytes(const struct encoder *e);
  * 0 or -1. */
 int encoder_finish(struct encoder *e, const void **body, size_t *len, enum ch_encoding *enc);
 
+/* Bodies larger than at bytes (compressed, as sent) are moved to a file
+ * created (and unlinked at once) in dir as they grow, so the encoder holds at
+ * most about 2 x at of body in memory whatever the insert's size. dir is
+ * copied; NULL turns spilling off (the default). 0 or -1 (out of memory).
+ * A spill file that cannot be written fails encoder_add/encoder_finish. */
+int encoder_set_spill(struct encoder *e, const char *dir, size_t at);
+/* After encoder_finish: the descriptor of the spilled body and its length
+ * (send it from there: ch_insert_fd); -1 when the body is in memory (the
+ * body encoder_finish gave). The encoder owns the descriptor. */
+int encoder_body_fd(const struct encoder *e, uint64_t *len);
+
 /* Forget the body; the next encoder_add starts a new one. */
 void encoder_reset(struct encoder *e);
 

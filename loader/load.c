@@ -149,6 +149,8 @@ static int out_init(struct out *o, const struct loader_config *cfg, int table, c
 	o->def = def;
 	o->fqname = fq(cfg->database, name);
 	o->enc = encoder_open(def, cfg->format, cfg->compress, (int)cfg->compress_level);
+	if (o->enc && encoder_set_spill(o->enc, loader_spill_dir(cfg), LOADER_SPILL_AT))
+		return -1;
 	/* Aggregate bodies hold each key once (aggregated per file): merging them
 	 * again on insert (optimize_on_insert) costs ClickHouse ~20% of its CPU
 	 * per loaded row for nothing; background merges combine files. */
@@ -283,8 +285,14 @@ static int send(struct load_worker *w, struct out *o, const char *token)
 		struct timespec t0, t1;
 		clock_gettime(CLOCK_MONOTONIC, &t0);
 		struct ch_result res;
-		enum ch_status st = ch_insert(w->ch, o->fqname, encoder_columns(o->enc), encoder_format(o->enc), body,
-					      len, enc, token, o->settings, &res);
+		uint64_t flen;
+		int fd = encoder_body_fd(o->enc, &flen);
+		enum ch_status st = fd >= 0 ? ch_insert_fd(w->ch, o->fqname, encoder_columns(o->enc),
+							   encoder_format(o->enc), fd, flen, enc, token, o->settings, &res)
+					    : ch_insert(w->ch, o->fqname, encoder_columns(o->enc), encoder_format(o->enc),
+							body, len, enc, token, o->settings, &res);
+		if (fd >= 0)
+			len = (size_t)flen;
 		clock_gettime(CLOCK_MONOTONIC, &t1);
 		if (st == CH_OK) {
 			ch_result_free(&res);
@@ -654,7 +662,8 @@ enum load_result load_file(struct load_worker *w, const char *path, const struct
 		result = LOAD_OK;
 	goto out;
 oom:
-	snprintf(rep->reason, sizeof rep->reason, "out of memory loading %s", path);
+	snprintf(rep->reason, sizeof rep->reason, "out of memory (or no room for insert bodies in %s) loading %s",
+		 loader_spill_dir(cfg), path);
 	log_err("%s; leaving it claimed, it is loaded again later", rep->reason);
 	src = 1; /* not the file's fault: try again later */
 failed:

@@ -60,11 +60,10 @@ static const struct opt opts[] = {
 	  "the same for gtpflow" },
 	{ "dnsflow-insert-processes", NULL, K_UINT, 0, 64, "0", SP(QS_DNSFLOW), "the same for dnsflow" },
 	{ "memory-limit", NULL, K_UINT, 64, 1048576, "200", OFF(memory_limit_mib),
-	  "the loader's memory budget, MiB, shared by the insert processes: gives --insert-rows 0 and "
-	  "--max-groups 0 (the defaults) their values; at least 16 + 20 per insert process" },
+	  "the loader's memory budget, MiB, shared by the insert processes: gives --max-groups 0 (the default) "
+	  "its value; at least 16 + 24 per insert process; insert bodies beyond 2 MiB wait in a file in the spool" },
 	{ "insert-rows", NULL, K_UINT, 0, 4000000, "0", OFF(insert_rows),
-	  "rows per INSERT (whole spool blocks; fixed per file once it is claimed); 0 = from --memory-limit, "
-	  "at most 262144" },
+	  "rows per INSERT (whole spool blocks; fixed per file once it is claimed); 0 = 1048576" },
 	{ "format", NULL, K_FORMAT, 0, 0, "rowbinary", OFF(format),
 	  "INSERT body format: rowbinary, native (columnar) or csv" },
 	{ "insert-settings", NULL, K_STR, 0, 0, NULL, OFF(insert_settings),
@@ -249,17 +248,15 @@ static int keys_ok(const char *list, enum qs_agg id, char *err, size_t errlen, c
 }
 
 /* The memory budget (see opts.h): the process's base, per insert process a
- * fixed part, and the rest per process: a third for insert bodies, two thirds
- * for aggregate groups. Bytes per row and per group from measurements on
- * worst-case data (qoestor-spoolgen --any: random values, random-byte
- * strings): a compressed body row ~75 bytes (plain ~200), a group (with its
- * hash slots and distinct-session entries) ~260-380 bytes. */
+ * fixed part (spool reader, encoders with their spill buffers, HTTP client,
+ * thread), and the rest per process for aggregate groups: ~384 bytes each
+ * with hash slots and distinct-session entries, measured on worst-case data
+ * (qoestor-spoolgen --any: random values, random-byte strings). Insert
+ * bodies are not in the budget: beyond LOADER_SPILL_AT they go to a file. */
 #define BASE_MIB 16u
-#define WORKER_MIB 18u
-#define ROW_BYTES 96u
-#define PLAIN_ROW_BYTES 256u
+#define WORKER_MIB 22u
 #define GROUP_BYTES 384u
-#define MAX_AUTO 262144u
+#define MAX_GROUPS_AUTO 262144u
 
 /* The variable part of one insert process's share, in bytes. */
 static uint64_t worker_share(const struct loader_config *c)
@@ -273,17 +270,23 @@ unsigned loader_max_groups(const struct loader_config *c)
 {
 	if (c->max_groups)
 		return c->max_groups < 1000 ? 1000 : c->max_groups;
-	uint64_t n = worker_share(c) * 2 / 3 / GROUP_BYTES;
-	return n > MAX_AUTO ? MAX_AUTO : n < 1000u ? 1000u : (unsigned)n;
+	uint64_t n = worker_share(c) / GROUP_BYTES;
+	return n > MAX_GROUPS_AUTO ? MAX_GROUPS_AUTO : n < 1000u ? 1000u : (unsigned)n;
 }
 
 unsigned loader_insert_rows(const struct loader_config *c)
 {
 	if (c->insert_rows)
 		return c->insert_rows < 1000 ? 1000 : c->insert_rows;
-	uint64_t n = worker_share(c) / 3 / (c->compress == LC_NONE ? PLAIN_ROW_BYTES : ROW_BYTES);
-	n -= n % 16384;
-	return n > MAX_AUTO ? MAX_AUTO : n < 16384u ? 16384u : (unsigned)n;
+	return LOADER_AUTO_ROWS;
+}
+
+const char *loader_spill_dir(const struct loader_config *c)
+{
+	if (c->spool_dir)
+		return c->spool_dir;
+	const char *t = getenv("TMPDIR");
+	return t && *t ? t : "/var/tmp";
 }
 
 int loader_config_check(const struct loader_config *c, char *err, size_t errlen)

@@ -87,21 +87,26 @@ int loader_opt_set(struct loader_config *c, const char *name, const char *value,
 
 /* The memory budget. --memory-limit (default 200 MiB) bounds the loader's
  * resident memory whatever the backlog and the data: the process's base
- * (~16 MiB) plus, per insert process, a fixed ~18 MiB (spool reader blocks,
- * staging buffers, HTTP client, thread) and what remains, a third for the
- * process's insert bodies (--insert-rows: ~96 bytes per row compressed, ~256
- * plain, on worst-case data) and two thirds for its aggregate groups
- * (--max-groups: ~384 bytes each). Inserts are also cut at 64 bytes of
- * string values per allowed row. With the defaults (2 processes) that is
- * 262144 rows and 134712 groups per process; 4 processes get 98304 rows and
- * 50972 groups (measured peaks on worst-case data, tools/bench-loader.sh:
- * 109, 158, 179 and 162 MiB with 1, 2, 4 and 8 processes). An explicit --insert-rows / --max-groups wins over the
- * budget. A limit below 16 + 20 MiB per process is not met (the fixed parts
- * and the minimums, 16384 rows and 1000 groups, remain). */
+ * (~16 MiB) plus, per insert process, a fixed ~22 MiB (spool reader blocks,
+ * the encoders' staging and spill buffers, HTTP client, thread) and what
+ * remains for the process's aggregate groups (--max-groups 0, the default:
+ * ~384 bytes each on worst-case data, at most 262144). Insert bodies do not
+ * count: an encoder keeps at most about 2 x LOADER_SPILL_AT of a body in
+ * memory and moves the rest to an unlinked file in loader_spill_dir (the
+ * spool directory), sent from there (ch_insert_fd); so inserts can be large
+ * (--insert-rows 0, the default: LOADER_AUTO_ROWS), which is what costs
+ * ClickHouse least CPU per row. With the defaults (2 processes) that is
+ * 185,000 groups per process, 4 processes get 60,000. An explicit
+ * --max-groups wins over the budget. A limit below 16 + 24 MiB per process
+ * is not met (the fixed parts and the minimum of 1000 groups remain). */
+#define LOADER_SPILL_AT (2u << 20)
+#define LOADER_AUTO_ROWS 1048576u
 /* Aggregate groups per worker before a flush: --max-groups or the budget's. */
 unsigned loader_max_groups(const struct loader_config *c);
-/* Rows per insert: --insert-rows or the budget's (16384..262144). */
+/* Rows per insert: --insert-rows, or LOADER_AUTO_ROWS. */
 unsigned loader_insert_rows(const struct loader_config *c);
+/* Where insert bodies spill: the spool directory, else $TMPDIR or /var/tmp. */
+const char *loader_spill_dir(const struct loader_config *c);
 /* Checks across settings (period divides 15 min, known aggregate keys ...).
  * 0 or -1 with a message. */
 int loader_config_check(const struct loader_config *c, char *err, size_t errlen);

@@ -9,10 +9,12 @@
 #include "ch/ch.h"
 
 #include <curl/curl.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #define CH_MAX_BODY (512u * 1024u * 1024u)
 
@@ -217,8 +219,37 @@ static void set_server_msg(struct ch_result *res, const char *what)
 		res->http_code, res->status == CH_RETRY ? ", retryable" : "", (int)(n > 400 ? 400 : n), b);
 }
 
+/* A body read from a file descriptor (ch_insert_fd), from offset 0 on each attempt. */
+struct fd_body {
+	int fd;
+	uint64_t off, len;
+	int err;
+};
+
+static size_t on_read(char *p, size_t size, size_t n, void *ud)
+{
+	struct fd_body *b = ud;
+	size_t want = size * n;
+	if (want > b->len - b->off)
+		want = (size_t)(b->len - b->off);
+	size_t got = 0;
+	while (got < want) {
+		ssize_t r = pread(b->fd, p + got, want - got, (off_t)(b->off + got));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			b->err = r < 0 ? errno : EIO;
+			return CURL_READFUNC_ABORT;
+		}
+		got += (size_t)r;
+	}
+	b->off += got;
+	return got;
+}
+
+/* body/len in memory, or fb (not NULL) read from its file. */
 static enum ch_status request(struct ch_client *c, const char *what, const char *params, const void *body,
-	size_t len, enum ch_encoding enc, struct ch_result *res)
+	size_t len, struct fd_body *fb, enum ch_encoding enc, struct ch_result *res)
 {
 	memset(res, 0, sizeof *res);
 	res->status = CH_RETRY;
@@ -238,8 +269,16 @@ static enum ch_status request(struct ch_client *c, const char *what, const char 
 		curl_easy_reset(h);
 		curl_easy_setopt(h, CURLOPT_URL, url);
 		curl_easy_setopt(h, CURLOPT_POST, 1L);
-		curl_easy_setopt(h, CURLOPT_POSTFIELDS, body ? body : "");
-		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(body ? len : 0));
+		if (fb) {
+			fb->off = 0;
+			fb->err = 0;
+			curl_easy_setopt(h, CURLOPT_READFUNCTION, on_read);
+			curl_easy_setopt(h, CURLOPT_READDATA, fb);
+			curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)fb->len);
+		} else {
+			curl_easy_setopt(h, CURLOPT_POSTFIELDS, body ? body : "");
+			curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(body ? len : 0));
+		}
 		curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
 		curl_easy_setopt(h, CURLOPT_WRITEDATA, &rp);
 		curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
@@ -364,14 +403,14 @@ enum ch_status ch_query(struct ch_client *c, const char *sql, const char *settin
 		snprintf(res->msg, sizeof res->msg, "query: out of memory");
 		return res->status = CH_RETRY;
 	}
-	enum ch_status s = request(c, "query", params, sql, strlen(sql), CH_ENC_NONE, res);
+	enum ch_status s = request(c, "query", params, sql, strlen(sql), NULL, CH_ENC_NONE, res);
 	free(params);
 	return s;
 }
 
-enum ch_status ch_insert(struct ch_client *c, const char *table, const char *columns, const char *fmt,
-	const void *body, size_t len, enum ch_encoding enc, const char *dedup_token, const char *settings,
-	struct ch_result *res)
+static enum ch_status insert(struct ch_client *c, const char *table, const char *columns, const char *fmt,
+	const void *body, size_t len, struct fd_body *fb, enum ch_encoding enc, const char *dedup_token,
+	const char *settings, struct ch_result *res)
 {
 	char *q = NULL, *params = NULL;
 	if (asprintf(&q, "INSERT INTO %s%s%s%s FORMAT %s", table, columns ? " (" : "", columns ? columns : "",
@@ -385,7 +424,26 @@ enum ch_status ch_insert(struct ch_client *c, const char *table, const char *col
 	}
 	char what[160];
 	snprintf(what, sizeof what, "insert into %s", table);
-	enum ch_status s = request(c, what, params, body, len, enc, res);
+	enum ch_status s = request(c, what, params, body, len, fb, enc, res);
 	free(params);
+	if (fb && fb->err && s != CH_OK) {
+		snprintf(res->msg, sizeof res->msg, "insert into %s: cannot read its body from a file: %s", table,
+			 strerror(fb->err));
+		s = res->status = CH_RETRY;
+	}
 	return s;
+}
+
+enum ch_status ch_insert(struct ch_client *c, const char *table, const char *columns, const char *fmt,
+	const void *body, size_t len, enum ch_encoding enc, const char *dedup_token, const char *settings,
+	struct ch_result *res)
+{
+	return insert(c, table, columns, fmt, body, len, NULL, enc, dedup_token, settings, res);
+}
+
+enum ch_status ch_insert_fd(struct ch_client *c, const char *table, const char *columns, const char *fmt, int fd,
+	uint64_t len, enum ch_encoding enc, const char *dedup_token, const char *settings, struct ch_result *res)
+{
+	struct fd_body fb = { fd, 0, len, 0 };
+	return insert(c, table, columns, fmt, NULL, 0, &fb, enc, dedup_token, settings, res);
 }

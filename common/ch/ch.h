@@ -20,6 +20,7 @@
 #define QOESTOR_CH_CH_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #define CH_MAX_URLS 16
 
@@ -80,6 +81,12 @@ enum ch_status ch_query(struct ch_client *c, const char *sql, const char *settin
 enum ch_status ch_insert(struct ch_client *c, const char *table, const char *columns, const char *fmt,
 	const void *body, size_t len, enum ch_encoding enc, const char *dedup_token, const char *settings,
 	struct ch_result *res);
+
+/* The same with the body read from fd (len bytes from offset 0, with pread:
+ * the file offset is not used; read again from 0 on a failover). fd stays
+ * the caller's. A read error fails the call as CH_RETRY naming it. */
+enum ch_status ch_insert_fd(struct ch_client *c, const char *table, const char *columns, const char *fmt, int fd,
+	uint64_t len, enum ch_encoding enc, const char *dedup_token, const char *settings, struct ch_result *res);
 
 void ch_result_free(struct ch_result *res);
 

@@ -79,3 +79,25 @@ for f in rowbinary native; do
 	want=$(printf '915148805250\t1700000000007\t1999-01-01 00:00:05\t18446744073709551615\t2001:db8:1:2:3:4:5:6\t3000\t1\t\\N\t\\N\t255.255.255.255\t\\N\t::\t0\n1700000000999\t1700000001000\t2023-11-14 22:13:20\t0\t::ffff:10.0.0.1\t4\t1\t0\t198.51.100.7\t0.0.0.0\ta b\t::\t0')
 	expect_eq "$got" "$want" "exact values ($f)"
 done
+
+note "bodies beyond 2 MiB are sent from a spill file, the same rows"
+"$G" --spool "$T/big" --stream fullflow --any --rows 40000 --files 1 --seed 40 --instance any > /dev/null
+for f in csv rowbinary native; do
+	rm -rf "$T/big.$f"
+	cp -r "$T/big" "$T/big.$f"
+	rows=""
+	[ "$f" = csv ] && rows="--insert-rows 2000" # small bodies held in memory: the reference
+	"$L" --spool "$T/big.$f" --clickhouse "$DB_URL" --database "fmt_big_$f" --format "$f" --raw-ttl-hours 0 \
+		--once --verbose $rows > "$T/big.$f.out" 2>&1 || { tail -20 "$T/big.$f.out"; fail "big $f: --once"; }
+	ls -A "$T/big.$f" | grep -q '^\.qoestor-loader-body' && fail "big $f: a spill file was left in the spool"
+done
+for f in rowbinary native; do
+	n=$(sed -n "s/.*inserted 40000 rows into fmt_big_$f.fullflow (\([0-9]*\) bytes.*/\1/p" "$T/big.$f.out")
+	[ -n "$n" ] && [ "$n" -gt 2097152 ] || { grep inserted "$T/big.$f.out"; fail "big $f: expected one insert over 2 MiB"; }
+	for t in fullflow fullflow_agg_15m; do
+		a=$(q "SELECT count(), sum(cityHash64(*)) FROM fmt_big_csv.$t FORMAT TSV")
+		b=$(q "SELECT count(), sum(cityHash64(*)) FROM fmt_big_$f.$t FORMAT TSV")
+		expect_eq "$b" "$a" "big $f: $t (count, hash) vs csv in small inserts"
+	done
+	note "big $f: one $n-byte body through a spill file, identical rows"
+done

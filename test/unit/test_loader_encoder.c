@@ -7,7 +7,8 @@
  * Native: a small block byte for byte (type names without codecs, null map
  * before the nested column, SimpleAggregateFunction and LowCardinality), and
  * bodies of many blocks (cut by rows and by string bytes) walked by a reader
- * of the format: every row and value in order.
+ * of the format: every row and value in order. Spilled bodies: the file
+ * holds exactly the in-memory body, for every format, again after a reset.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -19,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <zlib.h>
 #include <zstd.h>
 
@@ -508,6 +510,55 @@ static void test_native_blocks(void **state)
 	encoder_close(e);
 }
 
+/* A body spilled to a file (64 KiB held in memory) is the body an encoder
+ * without spilling makes, byte for byte; again after a reset. */
+static void test_spill(void **state)
+{
+	(void)state;
+	const struct qs_stream_def *d = qs_stream_by_name("fullflow");
+	const char *dir = getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+	for (int f = 0; f < 3; f++) {
+		enum loader_format fmt = f == 0 ? LF_ROWBINARY : f == 1 ? LF_NATIVE : LF_CSV;
+		for (int comp = 0; comp < 2; comp++) {
+			enum loader_compress c = comp ? LC_ZSTD : LC_NONE;
+			struct encoder *a = encoder_open(d, fmt, c, 1), *b = encoder_open(d, fmt, c, 1);
+			assert_int_equal(encoder_set_spill(b, dir, 64u << 10), 0);
+			for (int round = 0; round < 2; round++) {
+				struct qs_record r;
+				for (size_t i = 0; i < 30000; i++) {
+					char login[40];
+					int n = snprintf(login, sizeof login, "user%zu", (i * 2654435761u) % 100003);
+					fill(&r, d, login, (size_t)n);
+					qs_record_set_u(&r, qs_column_index(d, "octets"), i * 7919 + (size_t)round);
+					assert_int_equal(encoder_add(a, &r), 0);
+					assert_int_equal(encoder_add(b, &r), 0);
+				}
+				const void *ba, *bb;
+				size_t na, nb;
+				enum ch_encoding ea, eb;
+				assert_int_equal(encoder_finish(a, &ba, &na, &ea), 0);
+				assert_int_equal(encoder_finish(b, &bb, &nb, &eb), 0);
+				assert_int_equal(ea, eb);
+				uint64_t flen = 0;
+				assert_int_equal(encoder_body_fd(a, &flen), -1); /* in memory */
+				int fd = encoder_body_fd(b, &flen);
+				assert_true(fd >= 0);
+				assert_true(na > (64u << 10));
+				assert_int_equal(flen, na);
+				char *got = malloc(na);
+				assert_int_equal(pread(fd, got, na, 0), (ssize_t)na);
+				assert_memory_equal(got, ba, na);
+				free(got);
+				encoder_reset(a);
+				encoder_reset(b);
+				assert_int_equal(encoder_body_fd(b, &flen), -1);
+			}
+			encoder_close(a);
+			encoder_close(b);
+		}
+	}
+}
+
 /* Every raw table and every aggregate insert table has a RowBinary and a Native plan. */
 static void test_rowbinary_tables(void **state)
 {
@@ -559,7 +610,7 @@ int main(void)
 		cmocka_unit_test(test_numbers), cmocka_unit_test(test_addresses), cmocka_unit_test(test_times),
 		cmocka_unit_test(test_row), cmocka_unit_test(test_rowbinary_row), cmocka_unit_test(test_rowbinary_tables),
 		cmocka_unit_test(test_str_bytes), cmocka_unit_test(test_compressed),
-		cmocka_unit_test(test_native_block), cmocka_unit_test(test_native_blocks),
+		cmocka_unit_test(test_native_block), cmocka_unit_test(test_native_blocks), cmocka_unit_test(test_spill),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,8 +1,8 @@
 /* test_loader_opts.c: cmocka tests of the loader's settings (loader/opts.h):
- * the memory budget's split (--memory-limit into rows per insert and
- * aggregate groups per process: defaults, more processes get less each, plain
- * bodies get fewer rows, explicit settings win, the minimums), and
- * --format native.
+ * the memory budget (--memory-limit into aggregate groups per process:
+ * defaults, more processes get less each, explicit settings win, the
+ * minimum; large inserts whatever the budget, since bodies spill to files),
+ * the spill directory, and --format native.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -27,33 +27,31 @@ static void test_budget(void **state)
 	assert_int_equal(c.memory_limit_mib, 200);
 	assert_int_equal(c.insert_rows, 0);
 	assert_int_equal(c.max_groups, 0);
-	/* 2 processes: (200 - 16 - 2 x 18) MiB / 2 = 74 MiB each, 2/3 for groups. */
-	assert_int_equal(loader_insert_rows(&c), 262144);
-	assert_int_equal(loader_max_groups(&c), (74u << 20) * 2 / 3 / 384);
-	unsigned rows2 = loader_insert_rows(&c), groups2 = loader_max_groups(&c);
+	/* Bodies spill to files: inserts are large whatever the budget. */
+	assert_int_equal(loader_insert_rows(&c), LOADER_AUTO_ROWS);
+	/* 2 processes: (200 - 16 - 2 x 22) MiB / 2 = 70 MiB each for groups of 384 bytes. */
+	assert_int_equal(loader_max_groups(&c), (70u << 20) / 384);
+	unsigned groups2 = loader_max_groups(&c);
 	set(&c, "insert-processes", "4");
-	assert_true(loader_insert_rows(&c) < rows2);
 	assert_true(loader_max_groups(&c) < groups2 / 2);
-	assert_int_equal(loader_insert_rows(&c) % 16384, 0);
-	/* What the processes may hold together stays within the budget's variable part. */
-	uint64_t held = 4 * ((uint64_t)loader_insert_rows(&c) * 96 + (uint64_t)loader_max_groups(&c) * 384);
-	assert_true(held <= (uint64_t)(200 - 16 - 4 * 18) << 20);
-	unsigned rows4 = loader_insert_rows(&c);
-	set(&c, "compression", "none");
-	assert_true(loader_insert_rows(&c) < rows4);
+	/* What the processes may hold together stays within the budget. */
+	uint64_t held = 4 * ((uint64_t)loader_max_groups(&c) * 384 + (22u << 20)) + (16u << 20);
+	assert_true(held <= (uint64_t)200 << 20);
 	set(&c, "memory-limit", "1000");
-	assert_int_equal(loader_insert_rows(&c), 262144); /* at most 262144 when derived */
-	assert_int_equal(loader_max_groups(&c), 262144);
+	assert_int_equal(loader_max_groups(&c), 262144); /* at most 262144 when derived */
 	set(&c, "memory-limit", "64");
 	set(&c, "insert-processes", "64");
-	assert_int_equal(loader_insert_rows(&c), 16384); /* the minimums */
-	assert_int_equal(loader_max_groups(&c), 1000);
+	assert_int_equal(loader_max_groups(&c), 1000); /* the minimum */
+	assert_int_equal(loader_insert_rows(&c), LOADER_AUTO_ROWS);
 	set(&c, "insert-rows", "500000");
 	set(&c, "max-groups", "300000");
 	assert_int_equal(loader_insert_rows(&c), 500000); /* explicit settings win */
 	assert_int_equal(loader_max_groups(&c), 300000);
 	char err[256];
 	assert_int_equal(loader_opt_set(&c, "memory-limit", "10", err, sizeof err), -1);
+	/* Spill directory: the spool, else TMPDIR. */
+	set(&c, "spool", "/srv/spool");
+	assert_string_equal(loader_spill_dir(&c), "/srv/spool");
 	loader_config_free(&c);
 }
 
