@@ -116,9 +116,9 @@ static const struct cfg_key loader_keys[] = {
 	TEXT(L, CT_PATH, "archive", archive, 0, "", "move loaded spool files here instead of deleting them"),
 	UINT(L, "insert_processes", insert_processes, 1, 64, "2", NULL, "files loaded in parallel, all streams together"),
 	UINT(L, "memory_limit", memory_limit, 64, 1048576, "200", NULL,
-	     "the loader's memory budget, MiB, shared by the insert processes (gives insert_rows 0 and max_groups 0, the defaults, their values); "
-	     "at least 16 + 20 per insert process"),
-	UINT(L, "insert_rows", insert_rows, 0, 4000000, "0", NULL, "rows per INSERT; 0 = from memory_limit, at most 262144"),
+	     "the loader's memory budget, MiB, shared by the insert processes (gives max_groups 0, the default, its "
+	     "value); at least 16 + 24 per insert process; insert bodies beyond 2 MiB wait in a file in the spool"),
+	UINT(L, "insert_rows", insert_rows, 0, 4000000, "0", NULL, "rows per INSERT; 0 = 1048576"),
 	ENUM(L, "format", format, "rowbinary|csv|native", "rowbinary", NULL,
 	     "INSERT body format: rowbinary, native (columnar) or csv"),
 	TEXT(L, CT_STR, "insert_settings", insert_settings, 0, "",
