@@ -108,7 +108,10 @@ struct fixture {
 	struct decode_session *s;
 	struct catcher c;
 	struct ipfix_builder b;
+	char tmpdir[256];      /* removed by teardown when set */
 };
+
+static int rm_cb(const char *p, const struct stat *sb, int flag, struct FTW *ftw);
 
 static int setup(void **state)
 {
@@ -127,6 +130,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
+	if (f->tmpdir[0])
+		nftw(f->tmpdir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
 	catcher_free(&f->c);
 	decode_session_close(f->s);
 	decode_model_close(f->m);
@@ -1006,8 +1011,9 @@ static void build_direct_msgs(struct ipfix_builder *b, int part, uint32_t seq)
 static void test_direct_rows(void **state)
 {
 	struct fixture *f = *state;
-	char root[256], err[512], dir[2][300];
-	snprintf(root, sizeof root, "%s/test_decode.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	char err[512], dir[2][300];
+	char *root = f->tmpdir;
+	snprintf(root, sizeof f->tmpdir, "%s/test_decode.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
 	assert_non_null(mkdtemp(root));
 	struct decode_session *s[2];
 	struct spool_writer *w[2];
@@ -1059,7 +1065,6 @@ static void test_direct_rows(void **state)
 	assert_non_null(strstr(text[1], "\n-|65535|0|-|-|"));                    /* IPv6: packets, proto cut */
 	free(text[0]);
 	free(text[1]);
-	nftw(root, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 int main(void)
