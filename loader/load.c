@@ -148,7 +148,7 @@ static int out_init(struct out *o, const struct loader_config *cfg, int table, c
 	o->table = table;
 	o->def = def;
 	o->fqname = fq(cfg->database, name);
-	o->enc = encoder_open(def, cfg->format, cfg->compress, (int)cfg->compress_level);
+	o->enc = encoder_open(def, cfg->format, loader_compress(cfg), (int)cfg->compress_level);
 	if (o->enc && encoder_set_spill(o->enc, loader_spill_dir(cfg), LOADER_SPILL_AT))
 		return -1;
 	/* Aggregate bodies hold each key once (aggregated per file): merging them

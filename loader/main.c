@@ -165,9 +165,14 @@ static int run(struct loader_config *cfg, int argc, char **argv)
 		fprintf(stderr, "qoestor-loader: libcurl initialisation failed\n");
 		rc = 1;
 	} else {
-		log_info("memory: --memory-limit %u MiB over %u insert processes: %u rows per insert, %u aggregate "
-			 "groups per process%s", cfg->memory_limit_mib, cfg->insert_processes, loader_insert_rows(cfg),
-			 loader_max_groups(cfg), cfg->insert_rows || cfg->max_groups ? " (set explicitly)" : "");
+		static const char *const comp[] = { "none", "gzip", "zstd", "auto" };
+		log_info("memory: --memory-limit %u MiB over %u insert processes: %u aggregate groups per process%s; "
+			 "inserts of %u rows, %s bodies, compression %s%s (bodies beyond %u MiB wait in a file in %s)",
+			 cfg->memory_limit_mib, cfg->insert_processes, loader_max_groups(cfg),
+			 cfg->max_groups ? " (set explicitly)" : "", loader_insert_rows(cfg),
+			 cfg->format == LF_NATIVE ? "Native" : cfg->format == LF_CSV ? "CSV" : "RowBinary",
+			 comp[loader_compress(cfg)], cfg->compress == LC_AUTO ? " (auto)" : "", LOADER_SPILL_AT >> 20,
+			 loader_spill_dir(cfg));
 		rc = daemon_run(cfg, argv + optind, argc - optind);
 	}
 	if (pw) {

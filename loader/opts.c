@@ -68,7 +68,8 @@ static const struct opt opts[] = {
 	  "INSERT body format: rowbinary, native (columnar) or csv" },
 	{ "insert-settings", NULL, K_STR, 0, 0, NULL, OFF(insert_settings),
 	  "ClickHouse settings for every INSERT as URL parameters, e.g. optimize_on_insert=0&max_insert_threads=2" },
-	{ "compression", NULL, K_COMPRESS, 0, 0, "zstd", OFF(compress), "INSERT body encoding: none, gzip or zstd" },
+	{ "compression", NULL, K_COMPRESS, 0, 0, "auto", OFF(compress),
+	  "INSERT body encoding: auto (none when every ClickHouse URL is loopback, else zstd), none, gzip or zstd" },
 	{ "compression-level", NULL, K_UINT, 1, 19, "1", OFF(compress_level), "zstd or gzip level" },
 	{ "rescan-seconds", NULL, K_UINT, 1, 3600, "10", OFF(rescan_s), "list the spool at least this often (besides file events)" },
 	{ "settle-seconds", NULL, K_UINT, 0, 86400, "60", OFF(settle_s),
@@ -154,8 +155,10 @@ static int set(struct loader_config *c, const struct opt *o, const char *v, char
 			c->compress = LC_GZIP;
 		else if (strcasecmp(v, "zstd") == 0)
 			c->compress = LC_ZSTD;
+		else if (strcasecmp(v, "auto") == 0)
+			c->compress = LC_AUTO;
 		else {
-			snprintf(err, errlen, "--%s: expected none, gzip or zstd, got '%s'", o->name, v);
+			snprintf(err, errlen, "--%s: expected auto, none, gzip or zstd, got '%s'", o->name, v);
 			return -1;
 		}
 		return 0;
@@ -279,6 +282,35 @@ unsigned loader_insert_rows(const struct loader_config *c)
 	if (c->insert_rows)
 		return c->insert_rows < 1000 ? 1000 : c->insert_rows;
 	return LOADER_AUTO_ROWS;
+}
+
+/* 1 when URL u names this host: 127.0.0.0/8, [::1] or localhost. */
+static int url_is_loopback(const char *u)
+{
+	const char *h = strstr(u, "://");
+	h = h ? h + 3 : u;
+	size_t len = strcspn(h, "/?#");
+	const char *at = memchr(h, '@', len); /* user:password@ */
+	if (at)
+		h = at + 1;
+	if (*h == '[')
+		return strncmp(h, "[::1]", 5) == 0;
+	size_t n = strcspn(h, ":/?#");
+	if (n == 9 && strncasecmp(h, "localhost", 9) == 0)
+		return 1;
+	if (n < 7 || strncmp(h, "127.", 4) != 0)
+		return 0;
+	return strspn(h, "0123456789.") == n; /* 127.x.y.z, not a name such as 127.example.net */
+}
+
+enum loader_compress loader_compress(const struct loader_config *c)
+{
+	if (c->compress != LC_AUTO)
+		return c->compress;
+	for (size_t i = 0; i < c->nurls; i++)
+		if (!url_is_loopback(c->urls[i]))
+			return LC_ZSTD;
+	return c->nurls ? LC_NONE : LC_ZSTD;
 }
 
 const char *loader_spill_dir(const struct loader_config *c)

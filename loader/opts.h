@@ -21,7 +21,8 @@
 #include "schema/ddl.h"
 #include "schema/schema.h"
 
-enum loader_compress { LC_NONE, LC_GZIP, LC_ZSTD };
+/* INSERT body compression; LC_AUTO: loader_compress decides. */
+enum loader_compress { LC_NONE, LC_GZIP, LC_ZSTD, LC_AUTO };
 /* INSERT body format (encoder.h). */
 enum loader_format { LF_ROWBINARY, LF_CSV, LF_NATIVE };
 
@@ -49,7 +50,7 @@ struct loader_config {
 	unsigned insert_rows;          /* rows per INSERT; 0 auto (loader_insert_rows) */
 	enum loader_format format;     /* rowbinary */
 	const char *insert_settings;   /* extra URL parameters of every INSERT, or NULL */
-	enum loader_compress compress; /* zstd */
+	enum loader_compress compress; /* auto (loader_compress) */
 	unsigned compress_level;       /* 1 */
 	unsigned rescan_s;             /* periodic rescan (10) */
 	unsigned settle_s;             /* an incomplete file is waited for this long after its last change (60) */
@@ -105,6 +106,11 @@ int loader_opt_set(struct loader_config *c, const char *name, const char *value,
 unsigned loader_max_groups(const struct loader_config *c);
 /* Rows per insert: --insert-rows, or LOADER_AUTO_ROWS. */
 unsigned loader_insert_rows(const struct loader_config *c);
+/* The body compression in use: --compression, or for auto (the default)
+ * none when every ClickHouse URL is loopback (127.0.0.0/8, [::1], localhost:
+ * compression only costs CPU on both sides there; bodies spill to files, so
+ * plain ones cost no memory) and zstd otherwise. */
+enum loader_compress loader_compress(const struct loader_config *c);
 /* Where insert bodies spill: the spool directory, else $TMPDIR or /var/tmp. */
 const char *loader_spill_dir(const struct loader_config *c);
 /* Checks across settings (period divides 15 min, known aggregate keys ...).

@@ -98,7 +98,7 @@ int qs_cfg_recv_argv(const struct qs_config *c, enum qs_stream s, unsigned dpi, 
 
 static const char *compression_name(unsigned x)
 {
-	return x == 0 ? "none" : x == 1 ? "gzip" : "zstd";
+	return x == 0 ? "none" : x == 1 ? "gzip" : x == 2 ? "zstd" : "auto";
 }
 
 int qs_cfg_loader_argv(const struct qs_config *c, const char *prog, struct qs_cfg_argv *a, char *err, size_t errlen)

@@ -84,7 +84,7 @@ struct qs_cfg_loader {
 	unsigned raw_ttl_hours, agg_ttl_days, dedup_window;
 	char archive[QS_CFG_PATH];
 	unsigned insert_processes, insert_rows, memory_limit; /* memory_limit: MiB */
-	unsigned compression;         /* 0 none, 1 gzip, 2 zstd (as enum loader_compress) */
+	unsigned compression;         /* 0 none, 1 gzip, 2 zstd, 3 auto (as enum loader_compress) */
 	unsigned format;              /* 0 rowbinary, 1 csv, 2 native (as enum loader_format) */
 	unsigned settle_seconds;
 	char tls_ca_file[QS_CFG_PATH], insert_settings[512];

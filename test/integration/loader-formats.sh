@@ -1,5 +1,6 @@
 #!/bin/sh
-# loader-formats.sh: the RowBinary, Native and CSV encoders store the same values.
+# loader-formats.sh: the RowBinary, Native and CSV encoders store the same values
+# (with zstd, no and gzip body compression).
 #
 # Every stream gets spool files from qoestor-spoolgen --any (every column
 # random by type, some absent: NULL in Nullable columns; strings of random
@@ -32,7 +33,10 @@ done
 for f in csv rowbinary native; do
 	rm -rf "$T/spool"
 	cp -r "$T/gen" "$T/spool"
+	# each format with another body encoding: zstd, auto (none on loopback), gzip
+	comp=auto; [ "$f" = csv ] && comp=zstd; [ "$f" = native ] && comp=gzip
 	"$L" --spool "$T/spool" --clickhouse "$DB_URL" --database "fmt_$f" --format "$f" --insert-rows 4000 --once \
+		--compression "$comp" \
 		--nat-agg-log-fields-to-save-bitmask 0x7ff > "$T/$f.out" 2> "$T/$f.log" || { cat "$T/$f.log"; fail "--format $f: --once exited"; }
 	grep -q "^loaded 11 files, 80000 rows" "$T/$f.out" || { cat "$T/$f.out" "$T/$f.log"; fail "--format $f summary"; }
 done
@@ -87,8 +91,9 @@ for f in csv rowbinary native; do
 	cp -r "$T/big" "$T/big.$f"
 	rows=""
 	[ "$f" = csv ] && rows="--insert-rows 2000" # small bodies held in memory: the reference
+	comp=zstd; [ "$f" = native ] && comp=none
 	"$L" --spool "$T/big.$f" --clickhouse "$DB_URL" --database "fmt_big_$f" --format "$f" --raw-ttl-hours 0 \
-		--once --verbose $rows > "$T/big.$f.out" 2>&1 || { tail -20 "$T/big.$f.out"; fail "big $f: --once"; }
+		--once --verbose --compression $comp $rows > "$T/big.$f.out" 2>&1 || { tail -20 "$T/big.$f.out"; fail "big $f: --once"; }
 	ls -A "$T/big.$f" | grep -q '^\.qoestor-loader-body' && fail "big $f: a spill file was left in the spool"
 done
 for f in rowbinary native; do

@@ -2,7 +2,7 @@
  * the memory budget (--memory-limit into aggregate groups per process:
  * defaults, more processes get less each, explicit settings win, the
  * minimum; large inserts whatever the budget, since bodies spill to files),
- * the spill directory, and --format native.
+ * the spill directory, auto compression by URL, and --format native.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -55,6 +55,34 @@ static void test_budget(void **state)
 	loader_config_free(&c);
 }
 
+/* auto compression: none when every URL is this host, zstd otherwise. */
+static void test_compress(void **state)
+{
+	(void)state;
+	struct loader_config c;
+	loader_config_defaults(&c);
+	assert_int_equal(c.compress, LC_AUTO);
+	assert_int_equal(loader_compress(&c), LC_ZSTD); /* no URL yet */
+	set(&c, "clickhouse", "http://127.0.0.1:8123,http://localhost:8124/,https://u:p@[::1]:8443");
+	assert_int_equal(loader_compress(&c), LC_NONE);
+	set(&c, "clickhouse", "http://127.9.9.9");
+	assert_int_equal(loader_compress(&c), LC_NONE);
+	set(&c, "clickhouse", "http://127.example.net:8123");
+	assert_int_equal(loader_compress(&c), LC_ZSTD);
+	loader_config_free(&c);
+	loader_config_defaults(&c);
+	set(&c, "clickhouse", "http://127.0.0.1:8123,http://10.1.2.3:8123");
+	assert_int_equal(loader_compress(&c), LC_ZSTD); /* a remote replica */
+	set(&c, "compression", "gzip");
+	assert_int_equal(loader_compress(&c), LC_GZIP); /* explicit wins */
+	loader_config_free(&c);
+	loader_config_defaults(&c);
+	set(&c, "clickhouse", "http://[::1]:8123");
+	set(&c, "compression", "zstd");
+	assert_int_equal(loader_compress(&c), LC_ZSTD);
+	loader_config_free(&c);
+}
+
 static void test_format(void **state)
 {
 	(void)state;
@@ -72,6 +100,6 @@ static void test_format(void **state)
 
 int main(void)
 {
-	const struct CMUnitTest tests[] = { cmocka_unit_test(test_budget), cmocka_unit_test(test_format) };
+	const struct CMUnitTest tests[] = { cmocka_unit_test(test_budget), cmocka_unit_test(test_compress), cmocka_unit_test(test_format) };
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
