@@ -23,7 +23,8 @@
  * enrichment or aggregation settings while a file sits in .loading/ may give
  * its re-sent rows other contents; the token still keeps them from doubling.
  * The body format (--format) and compression may change between attempts
- * too: the token, not the bytes, identifies an insert. The aggregate groups
+ * too: the token, not the bytes, identifies an insert. Bodies beyond 2 MiB
+ * are sent from a file (encoder_set_spill); that changes nothing here. The aggregate groups
  * are folded AGG_BATCH records at a time (agg_add_batch), with the same cut
  * points as one at a time.
  * A file leaves .loading/ only after every insert was acknowledged.
@@ -38,9 +39,10 @@
  *   - after a crash, the files left in .loading/ are loaded again before any
  *     new file is claimed; between the lost attempt and its re-send there are
  *     at most (insert processes - 1) x (inserts per file per table) other
- *     inserts; with 262144-row inserts that is W/2 for files of 650 million
- *     rows at 4 processes, far above a spool file's size. Deployments that
- *     run several loaders into one ClickHouse must add their rates.
+ *     inserts; with 1048576-row inserts (the default) that is W/2 for files
+ *     of 2.6 billion rows at 4 processes (650 million with --insert-rows
+ *     262144), far above a spool file's size. Deployments that run several
+ *     loaders into one ClickHouse must add their rates.
  *
  * Errors. A retryable failure (connection refused, timeout, 5xx, overload)
  * and a configuration problem (authentication, unknown table) are retried
