@@ -35,9 +35,11 @@
  * '"' doubled (any bytes); an absent value is \N in a QS_F_NULLABLE column
  * and the type's default (0, "", 0.0.0.0, ::) elsewhere.
  *
- * The body is compressed as it grows (zstd or gzip, streaming), so memory is
- * the compressed body plus a 256 KiB staging buffer (and Native's block). To
- * add a format, add it here; callers only see records in and a body out.
+ * The body is compressed as it grows (zstd or gzip, streaming, or left
+ * plain), so memory is the body plus a 256 KiB staging buffer (and Native's
+ * block); with encoder_set_spill, the body beyond a threshold goes to a file
+ * and memory stays bounded for inserts of any size. To add a format, add it
+ * here; callers only see records in and a body out.
  *
  * Ownership: the encoder owns the body returned by encoder_finish until the
  * next encoder_reset/encoder_close. Threads: one encoder per thread.
