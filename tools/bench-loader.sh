@@ -5,8 +5,8 @@
 # applies the schema, writes ROWS fullflow rows (default 2,000,000; 1000
 # subscribers, 12 hosts, one hour) as spool files of FILE_ROWS rows with
 # qoestor-spoolgen, and times `qoestor-loader --once` (raw rows plus
-# fullflow_agg) for each configuration below (RowBinary and CSV bodies side by
-# side), on a fresh database each time.
+# fullflow_agg) for each configuration below (RowBinary, Native and CSV bodies,
+# with and without compression, side by side), on a fresh database each time.
 # BENCH_ONLY=substr runs only the configurations whose name contains it.
 # Prints per run: rows/s (raw rows per wall second, aggregates included in
 # the work), the loader's CPU seconds and peak RSS (GNU time), qoestor-db's CPU
@@ -68,16 +68,15 @@ run() { # name, loader options...
 }
 
 echo "configuration                      throughput           wall    loader               qoestor-db        memory          aggregates"
-run "rowbinary, zstd, 2 proc (default)"
-run "native, zstd, 2 proc" --format native
-run "csv, zstd, 2 proc" --format csv
-run "rowbinary, zstd, 1 proc" --insert-processes 1
-run "native, zstd, 1 proc" --format native --insert-processes 1
-run "csv, zstd, 1 proc" --format csv --insert-processes 1
-run "rowbinary, none, 2 proc" --compression none
-run "native, none, 2 proc" --format native --compression none
-run "rowbinary, zstd, 2 proc, 262144-row ins" --insert-rows 262144
-run "rowbinary, zstd, 4 proc" --insert-processes 4
+run "rowbinary, none, 2 proc (default)"
+run "native, none, 2 proc" --format native
+run "csv, none, 2 proc" --format csv
+run "rowbinary, none, 1 proc" --insert-processes 1
+run "native, none, 1 proc" --format native --insert-processes 1
+run "rowbinary, zstd, 2 proc" --compression zstd
+run "native, zstd, 2 proc" --format native --compression zstd
+run "rowbinary, none, 2 proc, 262144-row ins" --insert-rows 262144
+run "rowbinary, none, 4 proc" --insert-processes 4
 
 [ "${BENCH_ONLY:-}" = "" ] || [ "${BENCH_ONLY}" = "memory" ] || exit 0
 any_rows=${ANY_ROWS:-1200000}
@@ -93,7 +92,7 @@ for p in 1 2 4 8; do
 	read -r el us sy rss < "$T/time"
 	got=$(q "SELECT count() FROM $db.fullflow")
 	[ "$got" = "$any_rows" ] || { echo "MISMATCH in worst case, $p processes: $got"; exit 1; }
-	awk -v p="$p" -v el="$el" -v rss="$rss" -v r="$any_rows" -v lim="$(sed -n 's/.*memory: --memory-limit [0-9]* MiB over [0-9]* insert processes: //p' "$T/log" | head -1)" 'BEGIN {
+	awk -v p="$p" -v el="$el" -v rss="$rss" -v r="$any_rows" -v lim="$(sed -n 's/.*memory: --memory-limit [0-9]* MiB over [0-9]* insert processes: \(.*\) (bodies beyond.*/\1/p' "$T/log" | head -1)" 'BEGIN {
 		printf "worst case, %d insert processes: %6.2f s, %7.0f rows/s, peak RSS %4.0f MiB  (%s)\n", p, el, r / el, rss / 1024, lim }'
 	q "DROP DATABASE $db" > /dev/null
 done
