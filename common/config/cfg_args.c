@@ -79,6 +79,8 @@ int qs_cfg_recv_argv(const struct qs_config *c, enum qs_stream s, unsigned dpi, 
 		opt(a, "export-queue-mb", "%u", r->export_queue_mb) || opt(a, "accept", "%s", r->accept);
 	if (r->metrics[0])
 		e |= opt(a, "metrics", "%s", r->metrics);
+	if (r->spool_compression == 1)
+		e |= add(a, "--spool-uncompressed");
 	if (r->nexports) {
 		/* The manual's EXPORT list: ip/port/proto[,ip/port/proto]. */
 		char list[QS_CFG_MAX_EXPORTS * 96] = "";

@@ -65,6 +65,7 @@ struct qs_cfg_receiver {
 	unsigned export_queue_mb;
 	char accept[64];              /* ipfix[,netflow9][,netflow5] */
 	char metrics[64];             /* ADDR:PORT of its Prometheus endpoint; "" = none */
+	unsigned spool_compression;   /* 0 zstd, 1 none (--spool-uncompressed) */
 };
 
 struct qs_cfg_dpi {

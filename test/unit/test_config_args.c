@@ -30,7 +30,8 @@ static const char yaml[] =
 	"               export: [10.0.0.2/9920/tcp, 10.0.0.3/3440/udp]}\n"
 	"    clickstream: {transport: udp, port: 2001, listen: \"::1\", udp_timeout_seconds: 60, udp_rcvbuf_mb: 8,\n"
 	"                  udp_hold_seconds: 5, udp_hold_kb: 100, udp_template_lifetime_seconds: 600,\n"
-	"                  accept: \"ipfix,netflow9\", metrics: \"127.0.0.1:9470\", export_queue_mb: 2}\n"
+	"                  accept: \"ipfix,netflow9\", metrics: \"127.0.0.1:9470\", export_queue_mb: 2,\n"
+	"                  spool_compression: none}\n"
 	"loader:\n"
 	"  clickhouse: [http://127.0.0.1:8123, http://127.0.0.2:8123]\n"
 	"  user: qoe\n"
@@ -74,6 +75,7 @@ static void test_recv(void **state)
 	assert_int_equal(o.delay_s, 30);
 	assert_int_equal(o.log_level, 7);
 	assert_string_equal(o.export_spec, "10.0.0.2/9920/tcp,10.0.0.3/3440/udp");
+	assert_int_equal(o.uncompressed, 0);
 	assert_int_equal(qs_cfg_recv_argv(&cfg, QS_CLICKSTREAM, 2, "qoestor-recv", &a, err, sizeof err), 0);
 	if (recv_opts_parse(&o, a.argc, a.argv, err, sizeof err) != 0)
 		fail_msg("qoestor-recv refused the generated options: %s", err);
@@ -89,6 +91,7 @@ static void test_recv(void **state)
 	assert_int_equal(o.export_queue_mb, 2);
 	assert_string_equal(o.accept_s, "ipfix,netflow9");
 	assert_string_equal(o.metrics, "127.0.0.1:9470");
+	assert_int_equal(o.uncompressed, 1);
 }
 
 static void test_loader(void **state)
