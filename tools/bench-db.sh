@@ -13,6 +13,8 @@
 #   5. where the server's time goes: the plain body into a Null table (parsing
 #      only), into fullflow without its skip indexes, and with LZ4 instead of
 #      its codecs
+#   6. merges of MERGE_PARTS (default 200; 0 skips) loader-sized parts, with the
+#      raw tables' merge cap and without it (MERGE_ONLY=1: only this)
 # The same rows are inserted several times, so each insert carries its own
 # deduplication token, as the loader's do (identical blocks without a token are
 # deduplicated by content).
@@ -106,6 +108,9 @@ post_clients() { # FILES...: one client per file, plain bodies
 }
 post_2() { post_clients "$T"/half.0?; }
 post_4() { post_clients "$T"/part.0[0-9]; }
+if [ -n "${MERGE_ONLY:-}" ]; then
+	post_plain >/dev/null
+else
 timed "1 client, plain body (FROM INFILE path)" post_plain
 timed "1 client, zstd body (FROM INFILE path)" post_zstd
 timed "4 clients, zstd bodies" post_parallel
@@ -150,3 +155,41 @@ timed "1 client, plain body passed inline" post_plain
 got=$(curl -sS "$url/?query=SELECT%20count()%20FROM%20qoestor.fullflow")
 [ "$got" -eq $((rows * 11)) ] || { echo "count mismatch: $got, want $((rows * 11))"; exit 1; }
 echo "count check: $got rows = 11 x $rows"
+fi
+
+# 6. Merges of the raw table, capped (the schema's max_bytes_to_merge_at_max_space_in_pool)
+#    against uncapped (ClickHouse's default, 150 GiB): MERGE_PARTS parts of 262,144 rows
+#    (the loader's INSERT size, ~12 MiB: session, volume and AS columns drawn at random,
+#    anew for each insert, so parts and their merges are about as large as the loader's)
+#    are inserted one after another while merges
+#    run, as under a sustained load; then merges run until none is left to do. Rows merged
+#    per row inserted and the server CPU from the first insert on are the cost.
+parts=${MERGE_PARTS:-200}
+[ "$parts" -gt 0 ] || exit 0
+sq() { curl -sS --fail-with-body --data-binary "$1" "$url/"; }
+sq "CREATE TABLE qoestor.ff_src AS qoestor.fullflow"
+sq "INSERT INTO qoestor.ff_src SELECT * REPLACE (rand64() AS session_id, rand64() % 1500000 AS octets,
+	rand64() % 1000 AS packets, rand() AS host_as, rand() AS subscriber_as) FROM qoestor.fullflow LIMIT 262144"
+for mode in capped uncapped; do
+	t=qoestor.ff_$mode
+	sq "CREATE TABLE $t AS qoestor.fullflow"
+	[ $mode = capped ] || sq "ALTER TABLE $t MODIFY SETTING max_bytes_to_merge_at_max_space_in_pool = 161061273600"
+	m0=$(sq "SELECT sum(value) FROM system.events WHERE event = 'MergedRows'")
+	c0=$(cpu); s0=$(date +%s)
+	i=0; while [ $i -lt "$parts" ]; do sq "INSERT INTO $t SELECT * REPLACE (rand64() AS session_id, rand64() % 1500000 AS octets)
+		FROM qoestor.ff_src SETTINGS insert_deduplicate = 0"; i=$((i+1)); done
+	idle=0 last=""
+	while [ $idle -lt 5 ] && [ $(( $(date +%s) - s0 )) -lt 1800 ]; do
+		sleep 1
+		now=$(sq "SELECT (SELECT count() FROM system.merges) || '/' || (SELECT count() FROM system.parts WHERE active AND database = 'qoestor' AND table = 'ff_$mode')")
+		if [ "${now%/*}" = 0 ] && [ "$now" = "$last" ]; then idle=$((idle+1)); else idle=0; fi
+		last=$now
+	done
+	c1=$(cpu)
+	m1=$(sq "SELECT sum(value) FROM system.events WHERE event = 'MergedRows'")
+	sq "SELECT '$mode: $parts inserts of 262144 rows -> ' || toString(count()) || ' parts (largest ' ||
+		formatReadableSize(max(bytes_on_disk)) || ', all ' || formatReadableSize(sum(bytes_on_disk)) || '), rows merged ' ||
+		toString($m1 - $m0) || ' (' || toString(round(($m1 - $m0) / ($parts * 262144), 2)) ||
+		' per row inserted), server CPU ' || toString(round($c1 - $c0, 1)) || ' s (inserts and merges)'
+		FROM system.parts WHERE active AND database = 'qoestor' AND table = 'ff_$mode' FORMAT TSVRaw"
+done
