@@ -210,7 +210,8 @@ static void write_columns(FILE *f, const struct qs_ddl_object *o, const char *in
  * fullflow rows/s (about 46 GB) stays near 200 parts, far below
  * parts_to_delay_insert (1000). Queries of one subscriber read the primary
  * index of every part of the hours they ask for: a few hundred is cheap.
- * docs/PERFORMANCE.md ("qoestor-db: where the CPU goes") has the measurements. */
+ * docs/PERFORMANCE.md ("qoestor-db under sustained load") has the estimate
+ * and what was measured. */
 #define RAW_MERGE_MAX_BYTES (256u << 20)
 
 /* The settings ALTER TABLE ... MODIFY SETTING can change (o->settings). */
