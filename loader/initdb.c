@@ -6,7 +6,6 @@
  */
 #include "loader/initdb.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -120,18 +119,17 @@ static int same_text(const char *a, const char *b)
 	}
 }
 
-/* The expression of " TTL ..." in engine_full (up to " SETTINGS "), as a
- * string the caller frees ("" when none; NULL when out of memory). TTL GROUP
- * BY rules make it a few kilobytes. */
-static char *ttl_of(const char *engine_full)
+/* The expression of " TTL ..." in engine_full (up to " SETTINGS "), copied to out. */
+static void ttl_of(const char *engine_full, char *out, size_t len)
 {
 	const char *t = strstr(engine_full, " TTL ");
+	out[0] = 0;
 	if (!t)
-		return strdup("");
+		return;
 	t += 5;
 	const char *e = strstr(t, " SETTINGS ");
 	size_t n = e ? (size_t)(e - t) : strlen(t);
-	return strndup(t, n);
+	snprintf(out, len, "%.*s", (int)n, t);
 }
 
 static int alter(struct ch_client *c, const char *db, const char *table, const char *clause,
@@ -246,31 +244,23 @@ static int check_table(struct ch_client *c, const char *db, const struct qs_ddl_
 			 db, o->name, t->f[1], o->engine);
 	}
 	/* Retention: TTL and the comment that states it. */
-	char *ttl = ttl_of(t->f[2]);
-	if (!ttl)
-		return -1;
+	char ttl[512];
+	ttl_of(t->f[2], ttl, sizeof ttl);
 	if (o->ttl && !same_text(ttl, o->ttl)) {
 		char *clause = NULL;
-		if (asprintf(&clause, "MODIFY TTL %s", o->ttl) < 0) {
-			free(ttl);
+		if (asprintf(&clause, "MODIFY TTL %s", o->ttl) < 0)
 			return -1;
-		}
-		snprintf(what, sizeof what, "changed the retention of %s.%s: TTL %.400s (was %.400s)", db, o->name, o->ttl,
+		snprintf(what, sizeof what, "changed the retention of %s.%s: TTL %.200s (was %.200s)", db, o->name, o->ttl,
 			ttl[0] ? ttl : "none");
 		int r = alter(c, db, o->name, clause, what, rep);
 		free(clause);
-		if (r != 0) {
-			free(ttl);
+		if (r != 0)
 			return -1;
-		}
 	} else if (!o->ttl && ttl[0]) {
-		snprintf(what, sizeof what, "removed the retention of %s.%s (was TTL %.400s)", db, o->name, ttl);
-		if (alter(c, db, o->name, "REMOVE TTL", what, rep) != 0) {
-			free(ttl);
+		snprintf(what, sizeof what, "removed the retention of %s.%s (was TTL %.200s)", db, o->name, ttl);
+		if (alter(c, db, o->name, "REMOVE TTL", what, rep) != 0)
 			return -1;
-		}
 	}
-	free(ttl);
 	if (check_settings(c, db, o, t, rep) != 0)
 		return -1;
 	if (strcmp(t->f[3], o->comment) != 0) {
@@ -316,129 +306,6 @@ static const char *kind_engine(enum qs_ddl_kind k)
 	}
 }
 
-/* ---- migration from the per-resolution layout --------------------------------
- * Earlier versions stored an aggregate with rollups
- * as <name>_15m (the loader's inserts), <name>_30m and <name>_1h (filled by
- * the materialized views <name>_30m_mv and <name>_1h_mv) and a view <name>
- * reading each age range from the finest of them. Now <name> is one table
- * regrouped by TTL GROUP BY. The migration creates it as <name>_migrating,
- * copies the old view's rows into it (all history, each age range from the
- * right table), drops the views, and renames in one RENAME: <name>_migrating
- * to <name>, the old tables to <name>_15m_old, ... (kept with their data;
- * docs/UPGRADING.md says how to drop them). An interrupted run is finished
- * by the next: a leftover <name>_migrating is dropped and copied again while
- * the old view exists, and only renamed once the view is gone. */
-static const char *const old_suffixes[] = { "_15m", "_30m", "_1h" };
-
-static int run(struct ch_client *c, struct initdb_report *rep, const char *what, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int run(struct ch_client *c, struct initdb_report *rep, const char *what, const char *fmt, ...)
-{
-	char *sql = NULL;
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vasprintf(&sql, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return -1;
-	int r = exec(c, sql, what, rep);
-	free(sql);
-	return r;
-}
-
-static int migrate_rollup(struct ch_client *c, const char *db, const struct qs_agg_def *a,
-	const struct qs_ddl_object *o, const struct rows *tables, struct initdb_report *rep)
-{
-	char name[128], what[512];
-	const char *n = a->name;
-	const struct row *cur = find_row(tables, n, NULL);
-	snprintf(name, sizeof name, "%s_15m", n);
-	if (!find_row(tables, name, NULL))
-		return 0;
-	snprintf(name, sizeof name, "%s_migrating", n);
-	int have_new = find_row(tables, name, NULL) != NULL;
-	if (cur && strcmp(cur->f[1], "View") != 0)
-		return 0; /* already one table (the old ones were renamed by hand?): nothing to do */
-	if (!cur && !have_new) {
-		rep->warnings++;
-		log_warn("%s.%s_15m exists but neither the view %s.%s nor %s.%s_migrating: not migrated "
-			 "(the old tables keep their data; %s.%s is created empty)", db, n, db, n, db, n, db, n);
-		return 0;
-	}
-	if (cur) {
-		/* CREATE TABLE IF NOT EXISTS db.name\n... as db.name_migrating */
-		const char *body = strchr(o->sql, '\n');
-		char *cols = NULL;
-		size_t cols_len = 0;
-		FILE *cf = body ? open_memstream(&cols, &cols_len) : NULL;
-		if (!cf)
-			return -1;
-		for (size_t i = 0; i < a->ncols; i++)
-			fprintf(cf, "%s%s", i ? ", " : "", a->cols[i].name);
-		if (fclose(cf) != 0) {
-			free(cols);
-			return -1;
-		}
-		snprintf(what, sizeof what, "dropped %s.%s_migrating (left by an interrupted migration)", db, n);
-		int r = have_new ? run(c, rep, what, "DROP TABLE IF EXISTS %s.%s_migrating", db, n) : 0;
-		snprintf(what, sizeof what, "created %s.%s_migrating (the new %s, one table regrouped by age)", db, n, n);
-		if (r == 0)
-			r = run(c, rep, what, "CREATE TABLE %s.%s_migrating%s", db, n, body);
-		snprintf(what, sizeof what, "copied the rows of the view %s.%s into %s.%s_migrating", db, n, db, n);
-		if (r == 0)
-			r = run(c, rep, what, "INSERT INTO %s.%s_migrating (%s) SELECT %s FROM %s.%s "
-				"SETTINGS insert_deduplicate = 0", db, n, cols, cols, db, n);
-		free(cols);
-		if (r != 0)
-			return -1;
-	}
-	for (int i = 1; i < 3; i++) {
-		snprintf(name, sizeof name, "%s%s_mv", n, old_suffixes[i]);
-		if (!find_row(tables, name, NULL))
-			continue;
-		snprintf(what, sizeof what, "dropped the materialized view %s.%s", db, name);
-		if (run(c, rep, what, "DROP TABLE IF EXISTS %s.%s", db, name) != 0)
-			return -1;
-	}
-	if (cur) {
-		snprintf(what, sizeof what, "dropped the view %s.%s", db, n);
-		if (run(c, rep, what, "DROP VIEW IF EXISTS %s.%s", db, n) != 0)
-			return -1;
-	}
-	char renames[1024];
-	int len = snprintf(renames, sizeof renames, "%s.%s_migrating TO %s.%s", db, n, db, n);
-	for (int i = 0; i < 3; i++) {
-		snprintf(name, sizeof name, "%s%s", n, old_suffixes[i]);
-		if (find_row(tables, name, NULL))
-			len += snprintf(renames + len, sizeof renames - (size_t)len, ", %s.%s TO %s.%s_old", db, name, db, name);
-	}
-	snprintf(what, sizeof what, "renamed %s.%s_migrating to %s.%s and the old tables %s_15m, _30m, _1h to *_old "
-		"(kept with their data; docs/UPGRADING.md says how to drop them)", db, n, db, n, n);
-	return run(c, rep, what, "RENAME TABLE %s", renames);
-}
-
-static int migrate_rollups(struct ch_client *c, const struct qs_ddl *d, const char *db, const char *qdb,
-	struct initdb_report *rep)
-{
-	struct rows tables;
-	char *sql = NULL;
-	if (asprintf(&sql, "SELECT name, engine FROM system.tables WHERE database = %s FORMAT TabSeparatedRaw", qdb) < 0)
-		return -1;
-	int r = fetch(c, sql, 2, &tables);
-	free(sql);
-	if (r != 0)
-		return -1;
-	for (int i = 0; r == 0 && i < QS_AGG_TABLES; i++) {
-		const struct qs_agg_def *a = qs_agg_def((enum qs_agg)i);
-		const struct qs_ddl_object *o = qs_ddl_find(d, a->name);
-		if (a->rollups && o && o->kind == QS_DDL_TABLE)
-			r = migrate_rollup(c, db, a, o, &tables, rep);
-	}
-	rows_free(&tables);
-	return r;
-}
-
 int initdb_apply(struct ch_client *c, const struct qs_ddl_params *p, struct initdb_report *rep)
 {
 	char err[256], what[512], *sql = NULL;
@@ -468,8 +335,6 @@ int initdb_apply(struct ch_client *c, const struct qs_ddl_params *p, struct init
 	}
 	free(sql);
 	sql = NULL;
-	if (migrate_rollups(c, d, db, qdb, rep) != 0)
-		goto out;
 	if (asprintf(&sql, "SELECT name, engine, engine_full, comment, storage_policy FROM system.tables "
 		"WHERE database = %s FORMAT TabSeparatedRaw", qdb) < 0 || fetch(c, sql, 5, &tables) != 0)
 		goto out;

@@ -171,7 +171,7 @@ TTL time + toIntervalHour(24)
 SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1, non_replicated_deduplication_window = 10000, max_bytes_to_merge_at_max_space_in_pool = 268435456
 COMMENT 'qoestor dnsflow raw log, times in UTC, kept 24 h';
 
-CREATE TABLE IF NOT EXISTS qoestor.fullflow_agg
+CREATE TABLE IF NOT EXISTS qoestor.fullflow_agg_15m
 (
     `time` DateTime('UTC') COMMENT 'start of the bucket, instant in UTC' CODEC(Delta, ZSTD(1)),
     `dpi_id` UInt16 COMMENT 'DPI number',
@@ -194,10 +194,124 @@ CREATE TABLE IF NOT EXISTS qoestor.fullflow_agg
 )
 ENGINE = AggregatingMergeTree
 PARTITION BY toDate(time)
-ORDER BY (toStartOfHour(time), dpi_id, subscriber_ip, login, host, dpi_protocol, direction, host_as, ip_class_of_service, toStartOfInterval(time, toIntervalMinute(30)), time)
-TTL time + toIntervalDay(7) GROUP BY toStartOfHour(time), dpi_id, subscriber_ip, login, host, dpi_protocol, direction, host_as, ip_class_of_service, toStartOfInterval(time, toIntervalMinute(30)) SET time = toStartOfInterval(min(time), toIntervalMinute(30)), octets = sum(octets), packets = sum(packets), retransmits = sum(retransmits), fragments = sum(fragments), records = sum(records), sessions = sum(sessions), rtt_sum = sum(rtt_sum), rtt_count = sum(rtt_count), rtt_max = max(rtt_max), time + toIntervalDay(30) GROUP BY toStartOfHour(time), dpi_id, subscriber_ip, login, host, dpi_protocol, direction, host_as, ip_class_of_service SET time = toStartOfHour(min(time)), octets = sum(octets), packets = sum(packets), retransmits = sum(retransmits), fragments = sum(fragments), records = sum(records), sessions = sum(sessions), rtt_sum = sum(rtt_sum), rtt_count = sum(rtt_count), rtt_max = max(rtt_max)
+ORDER BY (time, dpi_id, subscriber_ip, login, host, dpi_protocol, direction, host_as, ip_class_of_service)
+TTL time + toIntervalDay(8)
+SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1, non_replicated_deduplication_window = 10000
+COMMENT 'qoestor fullflow_agg, buckets of the loader\'s period (UTC), kept 8 d';
+
+CREATE TABLE IF NOT EXISTS qoestor.fullflow_agg_30m
+(
+    `time` DateTime('UTC') COMMENT 'start of the bucket, instant in UTC' CODEC(Delta, ZSTD(1)),
+    `dpi_id` UInt16 COMMENT 'DPI number',
+    `login` String COMMENT 'subscriber login' CODEC(ZSTD(1)),
+    `subscriber_ip` IPv6 COMMENT 'subscriber address, IPv4 as v4-mapped ::ffff:a.b.c.d' CODEC(ZSTD(1)),
+    `host` String COMMENT 'host (HTTP Host, SNI)' CODEC(ZSTD(1)),
+    `dpi_protocol` UInt16 COMMENT 'DPI protocol code (protocols_dic)',
+    `direction` UInt8 COMMENT '0 unknown, 1 towards the subscriber (download), 2 from the subscriber (upload)',
+    `host_as` UInt32 COMMENT 'AS of the host; 0 unknown',
+    `ip_class_of_service` UInt8 COMMENT 'class of service (TOS)',
+    `octets` SimpleAggregateFunction(sum, UInt64) COMMENT 'bytes' CODEC(T64, ZSTD(1)),
+    `packets` SimpleAggregateFunction(sum, UInt64) COMMENT 'packets' CODEC(T64, ZSTD(1)),
+    `retransmits` SimpleAggregateFunction(sum, UInt64) COMMENT 'TCP retransmitted packets' CODEC(T64, ZSTD(1)),
+    `fragments` SimpleAggregateFunction(sum, UInt64) COMMENT 'fragmented packets' CODEC(T64, ZSTD(1)),
+    `records` SimpleAggregateFunction(sum, UInt64) COMMENT 'fullflow records aggregated' CODEC(T64, ZSTD(1)),
+    `sessions` SimpleAggregateFunction(sum, UInt64) COMMENT 'distinct sessions per bucket and spool file, summed: a session seen in two files counts twice' CODEC(T64, ZSTD(1)),
+    `rtt_sum` SimpleAggregateFunction(sum, UInt64) COMMENT 'sum of measured RTTs (mean = rtt_sum / rtt_count)' CODEC(T64, ZSTD(1)),
+    `rtt_count` SimpleAggregateFunction(sum, UInt64) COMMENT 'records with a measured RTT' CODEC(T64, ZSTD(1)),
+    `rtt_max` SimpleAggregateFunction(max, UInt32) COMMENT 'largest measured RTT; 0 when none'
+)
+ENGINE = AggregatingMergeTree
+PARTITION BY toDate(time)
+ORDER BY (time, dpi_id, subscriber_ip, login, host, dpi_protocol, direction, host_as, ip_class_of_service)
+TTL time + toIntervalDay(31)
+SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1, non_replicated_deduplication_window = 10000
+COMMENT 'qoestor fullflow_agg, 30-minute buckets (UTC), kept 31 d';
+
+CREATE TABLE IF NOT EXISTS qoestor.fullflow_agg_1h
+(
+    `time` DateTime('UTC') COMMENT 'start of the bucket, instant in UTC' CODEC(Delta, ZSTD(1)),
+    `dpi_id` UInt16 COMMENT 'DPI number',
+    `login` String COMMENT 'subscriber login' CODEC(ZSTD(1)),
+    `subscriber_ip` IPv6 COMMENT 'subscriber address, IPv4 as v4-mapped ::ffff:a.b.c.d' CODEC(ZSTD(1)),
+    `host` String COMMENT 'host (HTTP Host, SNI)' CODEC(ZSTD(1)),
+    `dpi_protocol` UInt16 COMMENT 'DPI protocol code (protocols_dic)',
+    `direction` UInt8 COMMENT '0 unknown, 1 towards the subscriber (download), 2 from the subscriber (upload)',
+    `host_as` UInt32 COMMENT 'AS of the host; 0 unknown',
+    `ip_class_of_service` UInt8 COMMENT 'class of service (TOS)',
+    `octets` SimpleAggregateFunction(sum, UInt64) COMMENT 'bytes' CODEC(T64, ZSTD(1)),
+    `packets` SimpleAggregateFunction(sum, UInt64) COMMENT 'packets' CODEC(T64, ZSTD(1)),
+    `retransmits` SimpleAggregateFunction(sum, UInt64) COMMENT 'TCP retransmitted packets' CODEC(T64, ZSTD(1)),
+    `fragments` SimpleAggregateFunction(sum, UInt64) COMMENT 'fragmented packets' CODEC(T64, ZSTD(1)),
+    `records` SimpleAggregateFunction(sum, UInt64) COMMENT 'fullflow records aggregated' CODEC(T64, ZSTD(1)),
+    `sessions` SimpleAggregateFunction(sum, UInt64) COMMENT 'distinct sessions per bucket and spool file, summed: a session seen in two files counts twice' CODEC(T64, ZSTD(1)),
+    `rtt_sum` SimpleAggregateFunction(sum, UInt64) COMMENT 'sum of measured RTTs (mean = rtt_sum / rtt_count)' CODEC(T64, ZSTD(1)),
+    `rtt_count` SimpleAggregateFunction(sum, UInt64) COMMENT 'records with a measured RTT' CODEC(T64, ZSTD(1)),
+    `rtt_max` SimpleAggregateFunction(max, UInt32) COMMENT 'largest measured RTT; 0 when none'
+)
+ENGINE = AggregatingMergeTree
+PARTITION BY toYYYYMM(time)
+ORDER BY (time, dpi_id, subscriber_ip, login, host, dpi_protocol, direction, host_as, ip_class_of_service)
 SETTINGS index_granularity = 8192, non_replicated_deduplication_window = 10000
-COMMENT 'qoestor fullflow_agg, buckets of the loader\'s period (UTC), 30-minute after 7 d, 1-hour after 30 d, kept forever';
+COMMENT 'qoestor fullflow_agg, 60-minute buckets (UTC), kept forever';
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS qoestor.fullflow_agg_30m_mv TO qoestor.fullflow_agg_30m AS
+SELECT
+    toStartOfInterval(src.time, toIntervalMinute(30)) AS time,
+    src.dpi_id AS dpi_id,
+    src.login AS login,
+    src.subscriber_ip AS subscriber_ip,
+    src.host AS host,
+    src.dpi_protocol AS dpi_protocol,
+    src.direction AS direction,
+    src.host_as AS host_as,
+    src.ip_class_of_service AS ip_class_of_service,
+    sum(src.octets) AS octets,
+    sum(src.packets) AS packets,
+    sum(src.retransmits) AS retransmits,
+    sum(src.fragments) AS fragments,
+    sum(src.records) AS records,
+    sum(src.sessions) AS sessions,
+    sum(src.rtt_sum) AS rtt_sum,
+    sum(src.rtt_count) AS rtt_count,
+    max(src.rtt_max) AS rtt_max
+FROM qoestor.fullflow_agg_15m AS src
+GROUP BY toStartOfInterval(src.time, toIntervalMinute(30)), src.dpi_id, src.login, src.subscriber_ip, src.host, src.dpi_protocol, src.direction, src.host_as, src.ip_class_of_service;
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS qoestor.fullflow_agg_1h_mv TO qoestor.fullflow_agg_1h AS
+SELECT
+    toStartOfInterval(src.time, toIntervalMinute(60)) AS time,
+    src.dpi_id AS dpi_id,
+    src.login AS login,
+    src.subscriber_ip AS subscriber_ip,
+    src.host AS host,
+    src.dpi_protocol AS dpi_protocol,
+    src.direction AS direction,
+    src.host_as AS host_as,
+    src.ip_class_of_service AS ip_class_of_service,
+    sum(src.octets) AS octets,
+    sum(src.packets) AS packets,
+    sum(src.retransmits) AS retransmits,
+    sum(src.fragments) AS fragments,
+    sum(src.records) AS records,
+    sum(src.sessions) AS sessions,
+    sum(src.rtt_sum) AS rtt_sum,
+    sum(src.rtt_count) AS rtt_count,
+    max(src.rtt_max) AS rtt_max
+FROM qoestor.fullflow_agg_15m AS src
+GROUP BY toStartOfInterval(src.time, toIntervalMinute(60)), src.dpi_id, src.login, src.subscriber_ip, src.host, src.dpi_protocol, src.direction, src.host_as, src.ip_class_of_service;
+
+CREATE VIEW IF NOT EXISTS qoestor.fullflow_agg AS
+SELECT time, dpi_id, login, subscriber_ip, host, dpi_protocol, direction, host_as, ip_class_of_service, octets, packets, retransmits, fragments, records, sessions, rtt_sum, rtt_count, rtt_max
+FROM qoestor.fullflow_agg_15m
+WHERE time >= toStartOfHour(now() - toIntervalDay(7))
+UNION ALL
+SELECT time, dpi_id, login, subscriber_ip, host, dpi_protocol, direction, host_as, ip_class_of_service, octets, packets, retransmits, fragments, records, sessions, rtt_sum, rtt_count, rtt_max
+FROM qoestor.fullflow_agg_30m
+WHERE time < toStartOfHour(now() - toIntervalDay(7)) AND time >= toStartOfHour(now() - toIntervalDay(30))
+UNION ALL
+SELECT time, dpi_id, login, subscriber_ip, host, dpi_protocol, direction, host_as, ip_class_of_service, octets, packets, retransmits, fragments, records, sessions, rtt_sum, rtt_count, rtt_max
+FROM qoestor.fullflow_agg_1h
+WHERE time < toStartOfHour(now() - toIntervalDay(30));
 
 CREATE TABLE IF NOT EXISTS qoestor.clickstream_agg
 (

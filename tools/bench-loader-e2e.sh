@@ -146,7 +146,7 @@ sendcpu=$(echo "$(ccpu "$T/times1") $(ccpu "$T/times0")" | awk '{printf "%.1f", 
 sent=$(sed -n 's/^total records=//p' "$T/gen.txt")
 kill -HUP "$recv"
 until [ "$(q "SELECT count() FROM qoestor.fullflow")" = "$sent" ] && \
-	[ "$(q "SELECT sum(records) FROM qoestor.fullflow_agg")" = "$sent" ]; do
+	[ "$(q "SELECT sum(records) FROM qoestor.fullflow_agg_15m")" = "$sent" ]; do
 	[ $(( $(date +%s) - t1 )) -lt 600 ] || break
 	sleep 1
 done
@@ -156,7 +156,7 @@ got=$(q "SELECT count() FROM qoestor.fullflow")
 echo "sent $sent in $((t1 - t0)) s ($(( sent / (t1 - t0 > 0 ? t1 - t0 : 1) ))/s); stored $got; lost $((sent - got)); raw and aggregates complete $((t2 - t1)) s after the sender stopped"
 echo "load average $(cut -d' ' -f1-3 /proc/loadavg); loader peak RSS $(awk '/VmHWM/ {print $2 / 1024 " MiB"}' /proc/$ld/status)"
 echo "CPU s: loader $(cpu $ld), receiver $(cpu $recv), qoestor-db $(cpu $db), sender $sendcpu"
-echo "aggregates: $(q "SELECT sum(records), count() FROM qoestor.fullflow_agg FORMAT TSV" | awk '{printf "%d records in %d rows (%.1fx)", $1, $2, $1 / $2}')"
+echo "aggregates: $(q "SELECT sum(records), count() FROM qoestor.fullflow_agg_15m FORMAT TSV" | awk '{printf "%d records in %d rows (%.1fx)", $1, $2, $1 / $2}')"
 echo "qoestor-db CPU by thread name:"
 cat "$T/threads"
 echo "ClickHouse counters (system.events):"

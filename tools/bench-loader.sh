@@ -57,9 +57,9 @@ run() { # name, loader options...
 	read -r el us sy rss < "$T/time"
 	got=$(q "SELECT count(), sum(octets) FROM $db.fullflow FORMAT TSV")
 	[ "$got" = "$(printf '%s\t%s' "$want" "$want_oct")" ] || { echo "MISMATCH in $name: $got"; exit 1; }
-	agg=$(q "SELECT count() FROM $db.fullflow_agg")
-	q "OPTIMIZE TABLE $db.fullflow_agg FINAL" > /dev/null
-	merged=$(q "SELECT count() FROM $db.fullflow_agg")
+	agg=$(q "SELECT count() FROM $db.fullflow_agg_15m")
+	q "OPTIMIZE TABLE $db.fullflow_agg_15m FINAL" > /dev/null
+	merged=$(q "SELECT count() FROM $db.fullflow_agg_15m")
 	awk -v n="$name" -v r="$want" -v el="$el" -v us="$us" -v sy="$sy" -v rss="$rss" -v a="$agg" -v mg="$merged" \
 		-v dc="$(( c1 - c0 ))" -v hz="$hz" 'BEGIN {
 		printf "%-34s %9.0f rows/s  %6.2f s  loader CPU %5.2f s (%.2f us/row)  db CPU %6.2f s (%.2f us/row)  peak RSS %4.0f MiB  agg rows %d (%.1fx; merged %.1fx)\n",

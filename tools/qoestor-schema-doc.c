@@ -50,22 +50,20 @@ static const char intro[] =
 "  `SimpleAggregateFunction(sum|max|min, T)`: partial aggregates of different spool files\n"
 "  combine on merge, and queries must aggregate (`sum(octets)`, `max(rtt_max)` ... `GROUP BY`\n"
 "  the keys) to be right before merges.\n"
-"- **fullflow_agg** is one table that regroups its rows by age. The loader inserts buckets\n"
-"  of its period (15 min by default); TTL GROUP BY rules regroup rows older than 7 days into\n"
-"  30-min buckets and rows older than 30 days into 1-h buckets (sums summed, maxima kept),\n"
-"  once, at the first TTL merge after the age (within `merge_with_ttl_timeout`, 4 h; or\n"
-"  `OPTIMIZE TABLE qoestor.fullflow_agg FINAL`). Totals stay exact, late rows too (they are\n"
-"  regrouped at the next TTL merge). Its ORDER BY therefore starts with the hour, then the\n"
-"  keys, then the half hour; it has `ttl_only_drop_parts = 0`. Databases of earlier versions\n"
-"  (a view over `fullflow_agg_15m`/`_30m`/`_1h`) are migrated by `--init-db`\n"
-"  (docs/UPGRADING.md).\n"
+"- **fullflow_agg** is a view. The loader inserts buckets of its period (15 min by default)\n"
+"  into `fullflow_agg_15m`; materialized views regroup every insert into `fullflow_agg_30m`\n"
+"  and `fullflow_agg_1h`. Each table has its own TTL (15-min: 8 days, 30-min: 31 days,\n"
+"  1-h: unlimited), and the view reads the last 7 days (from the start of the hour) from\n"
+"  `_15m`, days 7 to 30 from `_30m`, older from `_1h`: all history, at the finest\n"
+"  resolution still kept. Changing the regrouping ages later needs\n"
+"  `DROP VIEW qoestor.fullflow_agg` before `--init-db` (the view holds the ages).\n"
 "- **Deduplication**: each insert carries `insert_deduplication_token`; every MergeTree table\n"
 "  keeps `non_replicated_deduplication_window = 10000` tokens, so a retried insert is not\n"
-"  stored twice.\n"
+"  stored twice (and, being skipped, does not reach the materialized views either).\n"
 "- **ClickHouse versions**: the DDL uses nothing newer than ClickHouse 23.8: IPv4/IPv6,\n"
 "  DateTime64, SimpleAggregateFunction, CODEC(Delta|T64, ZSTD), bloom_filter skip indexes,\n"
-"  table COMMENT, TTL with ttl_only_drop_parts, TTL GROUP BY ... SET,\n"
-"  non_replicated_deduplication_window. Tested on the embedded engine (ClickHouse 26.5).\n"
+"  table COMMENT, TTL with ttl_only_drop_parts, non_replicated_deduplication_window,\n"
+"  materialized views `TO` a table. Tested on the embedded engine (ClickHouse 26.5).\n"
 "\n";
 
 static const char *flag_names(unsigned f, char *buf, size_t len)
@@ -136,10 +134,17 @@ static void write_stream(FILE *out, const struct qs_ddl *d, const struct qs_stre
 
 static void write_agg(FILE *out, const struct qs_ddl *d, const struct qs_agg_def *a)
 {
+	char name[128];
 	fprintf(out, "### `%s` (from `%s`)\n\n", a->name, qs_stream_def(a->stream)->name);
-	if (a->rollups)
-		fputs("One table; its TTL GROUP BY rules regroup rows into 30-min, then 1-h buckets as they age.\n\n", out);
-	table_facts(out, d, a->name);
+	if (a->rollups) {
+		fprintf(out, "A view over `%s_15m` (the loader inserts here), `%s_30m` and `%s_1h`"
+			" (filled by the materialized views `%s_30m_mv`, `%s_1h_mv`).\n\n",
+			a->name, a->name, a->name, a->name, a->name);
+		snprintf(name, sizeof name, "%s_15m", a->name);
+		table_facts(out, d, name);
+	} else {
+		table_facts(out, d, a->name);
+	}
 	fputs("| column | ClickHouse type | computed as | from | meaning |\n|---|---|---|---|---|\n", out);
 	for (size_t i = 0; i < a->ncols; i++) {
 		const struct qs_agg_column *c = &a->cols[i];

@@ -7,10 +7,9 @@
  * - aggregates: AggregatingMergeTree whose measures are
  *   SimpleAggregateFunction, so rows with equal keys combine on merge and
  *   plain sum()/max() queries are right before merges too;
- * - fullflow_agg: one table the loader inserts into; TTL GROUP BY rules
- *   regroup its rows into 30-min and then 1-h buckets as they age (once, at
- *   a TTL merge, not on every insert), so its ORDER BY starts with the hour,
- *   then the keys, then the half hour; see add_rollup_table;
+ * - fullflow_agg: the loader inserts <name>_15m; materialized views regroup
+ *   into <name>_30m and <name>_1h, each table with its own TTL; the view
+ *   <name> reads each age range from the finest table that holds it;
  * - every MergeTree keeps non_replicated_deduplication_window insert
  *   tokens, so a retried insert is not stored twice;
  * - raw tables cap their merges (RAW_MERGE_MAX_BYTES), see below.
@@ -227,12 +226,9 @@ static char *tunable_settings(const struct qs_ddl_params *p, int raw)
 	return sb_take(&b);
 }
 
-/* drop_parts: ttl_only_drop_parts = 1 (TTL that only deletes whole parts;
- * never with TTL GROUP BY, which must rewrite rows: those tables keep
- * ClickHouse's default, 0). */
-static void write_settings(FILE *f, const struct qs_ddl_params *p, int drop_parts, const char *tunable)
+static void write_settings(FILE *f, const struct qs_ddl_params *p, int ttl, const char *tunable)
 {
-	fprintf(f, "SETTINGS index_granularity = 8192, %s%s", drop_parts ? "ttl_only_drop_parts = 1, " : "", tunable);
+	fprintf(f, "SETTINGS index_granularity = 8192%s, %s", ttl ? ", ttl_only_drop_parts = 1" : "", tunable);
 	if (p->storage_policy && *p->storage_policy)
 		fprintf(f, ", storage_policy = '%s'", p->storage_policy);
 }
@@ -248,7 +244,7 @@ static int finish_table(struct qs_ddl_object *o, const struct qs_ddl_params *p, 
 	fprintf(b.f, "ENGINE = %s\nPARTITION BY %s\nORDER BY (%s)\n", engine, partition, order_by);
 	if (o->ttl)
 		fprintf(b.f, "TTL %s\n", o->ttl);
-	write_settings(b.f, p, o->ttl != NULL && !strstr(o->ttl, " GROUP BY "), o->settings);
+	write_settings(b.f, p, o->ttl != NULL, o->settings);
 	fputs("\nCOMMENT ", b.f);
 	ch_sql_write_string(b.f, comment, strlen(comment));
 	o->sql = sb_take(&b);
@@ -308,24 +304,37 @@ static int add_raw(struct qs_ddl *d, const struct qs_ddl_params *p, const struct
 
 /* ---- aggregates --------------------------------------------------------------- */
 
+struct level {
+	const char *suffix;   /* "_15m" */
+	unsigned minutes;     /* bucket length the MV regroups to (0: the loader's) */
+	const char *partition;
+	unsigned ttl_days;    /* 0 = none */
+};
+
 static int add_agg_table(struct qs_ddl *d, const struct qs_ddl_params *p, const struct qs_agg_def *a,
-	const char *partition_fmt, unsigned ttl_days)
+	const struct level *lv)
 {
-	char comment[256];
-	struct qs_ddl_object *o = add_object(d, QS_DDL_TABLE, a->name);
+	char name[128], comment[256];
+	snprintf(name, sizeof name, "%s%s", a->name, lv->suffix);
+	struct qs_ddl_object *o = add_object(d, QS_DDL_TABLE, name);
 	if (!o || !(o->cols = calloc(a->ncols, sizeof *o->cols)))
 		return -1;
 	for (size_t i = 0; i < a->ncols; i++, o->ncols++)
 		if (make_column(&o->cols[i], a->cols[i].name, a->cols[i].chtype, a->cols[i].doc) != 0)
 			return -1;
-	if (ttl_wanted(p, ttl_days * 24u) && !(o->ttl = ttl_expr(p, a->cols[0].name, "Day", ttl_days)))
+	if (ttl_wanted(p, lv->ttl_days * 24u) && !(o->ttl = ttl_expr(p, a->cols[0].name, "Day", lv->ttl_days)))
 		return -1;
 	char kept[32] = "kept forever";
-	if (ttl_days)
-		snprintf(kept, sizeof kept, "kept %u d", ttl_days);
-	snprintf(comment, sizeof comment, "qoestor %s, buckets of the loader's period (UTC), %s", a->name, kept);
+	if (lv->ttl_days)
+		snprintf(kept, sizeof kept, "kept %u d", lv->ttl_days);
+	if (lv->minutes)
+		snprintf(comment, sizeof comment, "qoestor %s, %u-minute buckets (UTC), %s", a->name,
+			lv->minutes, kept);
+	else
+		snprintf(comment, sizeof comment, "qoestor %s, buckets of the loader's period (UTC), %s",
+			a->name, kept);
 	char partition[128];
-	snprintf(partition, sizeof partition, partition_fmt, a->cols[0].name);
+	snprintf(partition, sizeof partition, lv->partition, a->cols[0].name);
 	return finish_table(o, p, NULL, "AggregatingMergeTree", partition, a->order_by, comment);
 }
 
@@ -340,81 +349,94 @@ static const char *combine_fn(enum qs_agg_kind k)
 	}
 }
 
-/* One TTL GROUP BY rule: rows older than days regroup to buckets of minutes
- * (30 or 60). The GROUP BY is a prefix of the table's ORDER BY (ClickHouse
- * requires it): the hour, the keys, then for 30 the half hour; the bucket
- * column becomes the bucket's start, each measure combines by its
- * SimpleAggregateFunction's function. */
-static void write_group_rule(FILE *f, const struct qs_agg_def *a, const char *keys, unsigned days, unsigned minutes)
+static int add_rollup_mv(struct qs_ddl *d, const struct qs_ddl_params *p, const struct qs_agg_def *a,
+	const struct level *lv)
 {
-	const char *t = a->cols[0].name;
-	fprintf(f, "%s + toIntervalDay(%u) GROUP BY toStartOfHour(%s), %s", t, days, t, keys);
-	if (minutes == 30)
-		fprintf(f, ", toStartOfInterval(%s, toIntervalMinute(30)) SET %s = toStartOfInterval(min(%s), "
-			"toIntervalMinute(30))", t, t, t);
-	else
-		fprintf(f, " SET %s = toStartOfHour(min(%s))", t, t);
+	char name[128];
+	struct sbuf b;
+	snprintf(name, sizeof name, "%s%s_mv", a->name, lv->suffix);
+	struct qs_ddl_object *o = add_object(d, QS_DDL_MV, name);
+	if (!o || sb_open(&b) != 0)
+		return -1;
+	fprintf(b.f, "CREATE MATERIALIZED VIEW IF NOT EXISTS %s.%s TO %s.%s%s AS\nSELECT\n", p->database, name,
+		p->database, a->name, lv->suffix);
 	for (size_t i = 0; i < a->ncols; i++) {
-		const char *fn = combine_fn(a->cols[i].kind);
-		if (fn)
-			fprintf(f, ", %s = %s(%s)", a->cols[i].name, fn, a->cols[i].name);
+		const struct qs_agg_column *c = &a->cols[i];
+		const char *fn = combine_fn(c->kind);
+		const char *sep = i + 1 < a->ncols ? "," : "";
+		if (c->kind == QS_AGG_BUCKET)
+			fprintf(b.f, "    toStartOfInterval(src.%s, toIntervalMinute(%u)) AS %s%s\n", c->name,
+				lv->minutes, c->name, sep);
+		else if (fn)
+			fprintf(b.f, "    %s(src.%s) AS %s%s\n", fn, c->name, c->name, sep);
+		else
+			fprintf(b.f, "    src.%s AS %s%s\n", c->name, c->name, sep);
 	}
+	fprintf(b.f, "FROM %s.%s AS src\nGROUP BY", p->database, a->insert_table);
+	int first = 1;
+	for (size_t i = 0; i < a->ncols; i++) {
+		const struct qs_agg_column *c = &a->cols[i];
+		if (c->kind == QS_AGG_BUCKET)
+			fprintf(b.f, "%s toStartOfInterval(src.%s, toIntervalMinute(%u))", first ? "" : ",",
+				c->name, lv->minutes);
+		else if (c->kind == QS_AGG_KEY)
+			fprintf(b.f, "%s src.%s", first ? "" : ",", c->name);
+		else
+			continue;
+		first = 0;
+	}
+	o->sql = sb_take(&b);
+	return o->sql ? 0 : -1;
 }
 
-/* fullflow_agg: one AggregatingMergeTree table regrouped by TTL GROUP BY.
- * The loader's buckets (15 min at most, dividing 15) are finer than both
- * rules, so every rule coarsens. Rows are regrouped at the first TTL merge
- * after they pass an age (merge_with_ttl_timeout, 4 h by default, or
- * OPTIMIZE ... FINAL); rows arriving late are regrouped at the next one, and
- * sum()/max() queries are right before and after. The TTL also moves parts
- * to the cold volume and deletes rows when configured. */
-static int add_rollup_table(struct qs_ddl *d, const struct qs_ddl_params *p, const struct qs_agg_def *a)
+static void write_select_cols(FILE *f, const struct qs_agg_def *a)
 {
-	const char *t = a->cols[0].name;
-	size_t tl = strlen(t);
-	/* the keys are order_by without its leading bucket column */
-	if (a->cols[0].kind != QS_AGG_BUCKET || strncmp(a->order_by, t, tl) != 0 || strncmp(a->order_by + tl, ", ", 2) != 0)
-		return -1;
-	const char *keys = a->order_by + tl + 2;
-	struct qs_ddl_object *o = add_object(d, QS_DDL_TABLE, a->name);
+	fputs("SELECT ", f);
+	for (size_t i = 0; i < a->ncols; i++)
+		fprintf(f, "%s%s", a->cols[i].name, i + 1 < a->ncols ? ", " : "");
+}
+
+static int add_rollup_view(struct qs_ddl *d, const struct qs_ddl_params *p, const struct qs_agg_def *a)
+{
 	struct sbuf b;
-	if (!o || !(o->cols = calloc(a->ncols, sizeof *o->cols)))
+	const char *t = a->cols[0].name;
+	struct qs_ddl_object *o = add_object(d, QS_DDL_VIEW, a->name);
+	if (!o || sb_open(&b) != 0)
 		return -1;
-	for (size_t i = 0; i < a->ncols; i++, o->ncols++)
-		if (make_column(&o->cols[i], a->cols[i].name, a->cols[i].chtype, a->cols[i].doc) != 0)
-			return -1;
-	char *tail = ttl_wanted(p, p->agg_ttl_days * 24u) ? ttl_expr(p, t, "Day", p->agg_ttl_days) : NULL;
-	if (ttl_wanted(p, p->agg_ttl_days * 24u) && !tail)
-		return -1;
-	if (sb_open(&b) != 0) {
-		free(tail);
-		return -1;
-	}
-	write_group_rule(b.f, a, keys, p->agg_30m_after_days, 30);
-	fputs(", ", b.f);
-	write_group_rule(b.f, a, keys, p->agg_1h_after_days, 60);
-	if (tail)
-		fprintf(b.f, ", %s", tail);
-	free(tail);
-	if (!(o->ttl = sb_take(&b)))
-		return -1;
-	char order_by[1024], comment[256], kept[32] = "kept forever";
-	snprintf(order_by, sizeof order_by, "toStartOfHour(%s), %s, toStartOfInterval(%s, toIntervalMinute(30)), %s",
-		t, keys, t, t);
-	if (p->agg_ttl_days)
-		snprintf(kept, sizeof kept, "kept %u d", p->agg_ttl_days);
-	snprintf(comment, sizeof comment, "qoestor %s, buckets of the loader's period (UTC), 30-minute after %u d, "
-		"1-hour after %u d, %s", a->name, p->agg_30m_after_days, p->agg_1h_after_days, kept);
-	char partition[128];
-	snprintf(partition, sizeof partition, "toDate(%s)", t);
-	return finish_table(o, p, NULL, "AggregatingMergeTree", partition, order_by, comment);
+	fprintf(b.f, "CREATE VIEW IF NOT EXISTS %s.%s AS\n", p->database, a->name);
+	write_select_cols(b.f, a);
+	fprintf(b.f, "\nFROM %s.%s_15m\nWHERE %s >= toStartOfHour(now() - toIntervalDay(%u))\nUNION ALL\n",
+		p->database, a->name, t, p->agg_30m_after_days);
+	write_select_cols(b.f, a);
+	fprintf(b.f, "\nFROM %s.%s_30m\nWHERE %s < toStartOfHour(now() - toIntervalDay(%u))"
+		" AND %s >= toStartOfHour(now() - toIntervalDay(%u))\nUNION ALL\n",
+		p->database, a->name, t, p->agg_30m_after_days, t, p->agg_1h_after_days);
+	write_select_cols(b.f, a);
+	fprintf(b.f, "\nFROM %s.%s_1h\nWHERE %s < toStartOfHour(now() - toIntervalDay(%u))",
+		p->database, a->name, t, p->agg_1h_after_days);
+	o->sql = sb_take(&b);
+	return o->sql ? 0 : -1;
 }
 
 static int add_agg(struct qs_ddl *d, const struct qs_ddl_params *p, const struct qs_agg_def *a)
 {
-	if (a->rollups)
-		return add_rollup_table(d, p, a);
-	return add_agg_table(d, p, a, "toYYYYMM(%s)", p->agg_ttl_days);
+	if (!a->rollups) {
+		struct level one = { "", 0, "toYYYYMM(%s)", p->agg_ttl_days };
+		return add_agg_table(d, p, a, &one);
+	}
+	/* Each finer table keeps one day more than the view reads from it. */
+	struct level lv[3] = {
+		{ "_15m", 0, "toDate(%s)", p->agg_30m_after_days + 1 },
+		{ "_30m", 30, "toDate(%s)", p->agg_1h_after_days + 1 },
+		{ "_1h", 60, "toYYYYMM(%s)", p->agg_ttl_days },
+	};
+	for (int i = 0; i < 3; i++)
+		if (add_agg_table(d, p, a, &lv[i]) != 0)
+			return -1;
+	for (int i = 1; i < 3; i++)
+		if (add_rollup_mv(d, p, a, &lv[i]) != 0)
+			return -1;
+	return add_rollup_view(d, p, a);
 }
 
 /* ---- the whole DDL -------------------------------------------------------------- */

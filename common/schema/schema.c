@@ -73,7 +73,7 @@ static const struct qs_agg_def aggs[QS_AGG_TABLES] = {
 	[QS_FULLFLOW_AGG] = { QS_FULLFLOW_AGG, "fullflow_agg", QS_FULLFLOW,
 		fullflow_agg_cols, N(fullflow_agg_cols),
 		"time, dpi_id, subscriber_ip, login, host, dpi_protocol, direction, host_as, "
-		"ip_class_of_service", 1, "fullflow_agg" },
+		"ip_class_of_service", 1, "fullflow_agg_15m" },
 	[QS_CLICKSTREAM_AGG] = { QS_CLICKSTREAM_AGG, "clickstream_agg", QS_CLICKSTREAM,
 		clickstream_agg_cols, N(clickstream_agg_cols),
 		"time, dpi_id, login, host, host_type, method", 0, "clickstream_agg" },

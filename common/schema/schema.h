@@ -146,9 +146,9 @@ struct qs_agg_def {
 	const struct qs_agg_column *cols;
 	size_t ncols;
 	const char *order_by;       /* ORDER BY tuple (the keys, most selective first) */
-	int rollups;                /* 1: rows regroup into 30-min, then 1-h buckets as
-	                             * they age (TTL GROUP BY in the table called name,
-	                             * see ddl.c); 0: kept at the loader's buckets */
+	int rollups;                /* 1: stored per resolution (<name>_15m, _30m, _1h)
+	                             * and read through a view called name;
+	                             * 0: one table called name */
 	const char *insert_table;   /* the table the loader inserts into */
 };
 

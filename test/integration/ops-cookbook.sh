@@ -39,8 +39,8 @@ b15=$(( base / 900 * 900 - base ))
 	echo "$(ts $b15),1,bob,::ffff:10.64.66.101,google.com,0,1,15169,0,7000,70,0,0,1,1,100000,1,100000"
 	echo "$(ts $(( b15 - 900 ))),1,bob,::ffff:10.64.66.101,google.com,0,1,15169,0,1000,10,0,0,1,1,60000,2,50000"
 	echo "$(ts $b15),1,bob,::ffff:10.64.66.101,dns.google,0,1,15169,0,200,2,0,0,1,1,0,0,0"
-} > "$T/fullflow_agg.csv"
-ins fullflow_agg
+} > "$T/fullflow_agg_15m.csv"
+ins fullflow_agg_15m
 
 note "rows: natflow (203.0.113.7:40001 held by alice from -30 to -20 min, by bob from -10 min)"
 {

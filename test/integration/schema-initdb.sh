@@ -27,9 +27,10 @@ grep -q "up to date: 0 changes, 0 warnings" "$T/init2.log" || { cat "$T/init2.lo
 snapshot > "$T/after.tsv"
 cmp -s "$T/before.tsv" "$T/after.tsv" || { diff "$T/before.tsv" "$T/after.tsv" | head; fail "system.tables changed on the second run"; }
 
-note "SHOW TABLES lists the raw tables and the aggregates"
+note "SHOW TABLES lists the raw tables, the aggregates and the view"
 tables=$(q "SHOW TABLES FROM qoestor" | tr '\n' ' ')
-for t in fullflow clickstream natflow gtpflow dnsflow fullflow_agg clickstream_agg natflow_agg; do
+for t in fullflow clickstream natflow gtpflow dnsflow fullflow_agg fullflow_agg_15m fullflow_agg_30m \
+	fullflow_agg_1h clickstream_agg natflow_agg; do
 	case " $tables" in *" $t "*) ;; *) fail "SHOW TABLES FROM qoestor lacks $t: $tables" ;; esac
 done
 
@@ -85,12 +86,16 @@ note "times are UTC whatever the session time zone"
 got=$(q "select toString(min(flow_start_time)) from qoestor.fullflow" "?session_timezone=Asia/Tokyo")
 expect_eq "$got" "2018-10-04 10:00:00" "flow_start_time under session_timezone=Asia/Tokyo"
 
-note "fullflow_agg: partial aggregates combine (regrouping by age: schema-rollup.sh)"
-q "INSERT INTO qoestor.fullflow_agg (time, login, host, octets, records, rtt_max) VALUES
+note "fullflow_agg: rollups and the view combine partial aggregates"
+q "INSERT INTO qoestor.fullflow_agg_15m (time, login, host, octets, records, rtt_max) VALUES
+ (toStartOfInterval(now() - INTERVAL 10 DAY, INTERVAL 30 MINUTE), 'alice', 'g', 10, 1, 5),
+ (toStartOfInterval(now() - INTERVAL 10 DAY, INTERVAL 30 MINUTE) + 900, 'alice', 'g', 20, 1, 7),
  (toStartOfInterval(now() - INTERVAL 1 HOUR, INTERVAL 15 MINUTE), 'alice', 'g', 1, 1, 1),
  (toStartOfInterval(now() - INTERVAL 1 HOUR, INTERVAL 15 MINUTE), 'alice', 'g', 2, 1, 3)" >/dev/null
-got=$(q "SELECT count(), sum(s), max(m) FROM (SELECT time, sum(octets) AS s, max(rtt_max) AS m FROM qoestor.fullflow_agg WHERE login = 'alice' GROUP BY time)")
-expect_eq "$got" "$(printf '1\t3\t3')" "fullflow_agg: two partial rows of one bucket"
+got=$(q "SELECT count(), sum(octets), sum(records), max(rtt_max) FROM qoestor.fullflow_agg_30m")
+expect_eq "$got" "$(printf '2\t33\t4\t7')" "30-min rollup (two 15-min rows of one half hour, plus the recent bucket)"
+got=$(q "SELECT count(), sum(s) FROM (SELECT time, sum(octets) AS s FROM qoestor.fullflow_agg WHERE login = 'alice' GROUP BY time)")
+expect_eq "$got" "$(printf '2\t33')" "fullflow_agg view: one 30-min bucket 10 days ago, one 15-min bucket now"
 
 note "a retried insert with the same deduplication token is stored once"
 for i in 1 2; do
@@ -106,7 +111,7 @@ q "ALTER TABLE qoestor.fullflow DROP COLUMN host_as" >/dev/null
 q "ALTER TABLE qoestor.natflow ADD COLUMN legacy_field UInt8" >/dev/null
 # a database made before the raw tables capped their merges, with another dedup window
 q "ALTER TABLE qoestor.fullflow MODIFY SETTING max_bytes_to_merge_at_max_space_in_pool = 161061273600" >/dev/null
-q "ALTER TABLE qoestor.fullflow_agg MODIFY SETTING non_replicated_deduplication_window = 100000" >/dev/null
+q "ALTER TABLE qoestor.fullflow_agg_15m MODIFY SETTING non_replicated_deduplication_window = 100000" >/dev/null
 "$L" --clickhouse "$DB_URL" --init-db --raw-ttl-hours 48 > "$T/mig.log" 2>&1 || { cat "$T/mig.log"; fail "migration run failed"; }
 grep -q "added column qoestor.fullflow.host_as" "$T/mig.log" || { cat "$T/mig.log"; fail "host_as not re-added"; }
 grep -q "qoestor.natflow.legacy_field (UInt8) is not in the schema" "$T/mig.log" || { cat "$T/mig.log"; fail "extra column not reported"; }
@@ -116,8 +121,8 @@ q "SELECT engine_full FROM system.tables WHERE database='qoestor' AND name='full
 	|| fail "fullflow TTL not changed to 48 h"
 q "SELECT engine_full FROM system.tables WHERE database='qoestor' AND name='fullflow'" \
 	| grep -q "max_bytes_to_merge_at_max_space_in_pool = 268435456" || fail "fullflow merge cap not restored"
-q "SELECT engine_full FROM system.tables WHERE database='qoestor' AND name='fullflow_agg'" \
-	| grep -Eq "non_replicated_deduplication_window = 10000(,|$)" || fail "fullflow_agg dedup window not restored"
+q "SELECT engine_full FROM system.tables WHERE database='qoestor' AND name='fullflow_agg_15m'" \
+	| grep -Eq "non_replicated_deduplication_window = 10000(,|$)" || fail "fullflow_agg_15m dedup window not restored"
 grep -q "changed a setting of qoestor.fullflow: max_bytes_to_merge_at_max_space_in_pool = 268435456" "$T/mig.log" \
 	|| { cat "$T/mig.log"; fail "setting change not logged"; }
 after=$(q "SELECT name FROM system.columns WHERE database='qoestor' AND table='fullflow' AND position = 41")

@@ -202,35 +202,20 @@ static void test_ddl_defaults(void **state)
 	const char *def = ff->cols[qs_column_index(qs_stream_def(QS_FULLFLOW), "flow_start_time")].def;
 	assert_non_null(strstr(def, "DEFAULT toDateTime(flow_start_ms, 'UTC') COMMENT '"));
 	assert_non_null(strstr(def, "manual\\'s column)' CODEC(Delta, ZSTD(1))"));
-	/* fullflow_agg: one table regrouped by TTL GROUP BY (no _15m/_30m/_1h, no views) */
-	const struct qs_ddl_object *fa = qs_ddl_find(d, "fullflow_agg");
-	assert_non_null(fa);
-	assert_int_equal(fa->kind, QS_DDL_TABLE);
-	assert_null(qs_ddl_find(d, "fullflow_agg_15m"));
-	assert_null(qs_ddl_find(d, "fullflow_agg_30m_mv"));
-	for (size_t i = 0; i < d->n; i++)
-		assert_true(d->obj[i].kind == QS_DDL_DATABASE || d->obj[i].kind == QS_DDL_TABLE);
-	assert_non_null(strstr(fa->sql, "ORDER BY (toStartOfHour(time), dpi_id, subscriber_ip, login, host, dpi_protocol, "
-		"direction, host_as, ip_class_of_service, toStartOfInterval(time, toIntervalMinute(30)), time)\n"));
-	assert_non_null(strstr(fa->ttl, "time + toIntervalDay(7) GROUP BY toStartOfHour(time), dpi_id, subscriber_ip, login, "
-		"host, dpi_protocol, direction, host_as, ip_class_of_service, toStartOfInterval(time, toIntervalMinute(30)) "
-		"SET time = toStartOfInterval(min(time), toIntervalMinute(30)), octets = sum(octets), "));
-	assert_non_null(strstr(fa->ttl, ", time + toIntervalDay(30) GROUP BY toStartOfHour(time), dpi_id, subscriber_ip, "
-		"login, host, dpi_protocol, direction, host_as, ip_class_of_service SET time = toStartOfHour(min(time)), "));
-	/* every measure is combined by its function in both rules */
-	const struct qs_agg_def *fdef = qs_agg_by_name("fullflow_agg");
-	for (size_t i = 0; i < fdef->ncols; i++) {
-		char set[128];
-		const struct qs_agg_column *c = &fdef->cols[i];
-		if (c->kind == QS_AGG_BUCKET || c->kind == QS_AGG_KEY)
-			continue;
-		snprintf(set, sizeof set, "%s = %s(%s)", c->name, c->kind == QS_AGG_MAX ? "max" : "sum", c->name);
-		const char *first = strstr(fa->ttl, set);
-		assert_non_null(first);
-		assert_non_null(strstr(first + 1, set));
-	}
-	assert_null(strstr(fa->sql, "ttl_only_drop_parts"));
-	assert_string_equal(fdef->insert_table, "fullflow_agg");
+	/* rollups: tables, MVs, view in dependency order */
+	const struct qs_ddl_object *t15 = qs_ddl_find(d, "fullflow_agg_15m"), *mv = qs_ddl_find(d, "fullflow_agg_30m_mv"),
+		*v = qs_ddl_find(d, "fullflow_agg");
+	assert_non_null(t15);
+	assert_non_null(mv);
+	assert_non_null(v);
+	assert_true(t15 < mv && mv < v);
+	assert_int_equal(v->kind, QS_DDL_VIEW);
+	assert_string_equal(t15->ttl, "time + toIntervalDay(8)");
+	assert_null(qs_ddl_find(d, "fullflow_agg_1h")->ttl);
+	assert_non_null(strstr(mv->sql, "toStartOfInterval(src.time, toIntervalMinute(30)) AS time"));
+	assert_non_null(strstr(mv->sql, "max(src.rtt_max) AS rtt_max"));
+	assert_non_null(strstr(v->sql, "toIntervalDay(7)"));
+	assert_string_equal(qs_agg_by_name("fullflow_agg")->insert_table, "fullflow_agg_15m");
 	assert_non_null(qs_ddl_find(d, qs_agg_by_name("natflow_agg")->insert_table));
 	qs_ddl_free(d);
 }
@@ -255,10 +240,7 @@ static void test_ddl_params(void **state)
 	assert_non_null(strstr(ff->sql, "CREATE TABLE IF NOT EXISTS qs_test.fullflow"));
 	assert_non_null(strstr(cs->sql, "PARTITION BY toDate(time)"));
 	assert_string_equal(cs->ttl, "time + toIntervalHour(720)");
-	const char *fttl = qs_ddl_find(d, "fullflow_agg")->ttl;
-	assert_non_null(strstr(fttl, "GROUP BY"));
-	assert_string_equal(fttl + strlen(fttl) - strlen(", time + toIntervalDay(400)"), ", time + toIntervalDay(400)");
-	assert_null(strstr(qs_ddl_find(d, "fullflow_agg")->sql, "ttl_only_drop_parts"));
+	assert_string_equal(qs_ddl_find(d, "fullflow_agg_1h")->ttl, "time + toIntervalDay(400)");
 	assert_string_equal(qs_ddl_find(d, "natflow_agg")->ttl, "time + toIntervalDay(400)");
 	qs_ddl_free(d);
 
@@ -274,17 +256,6 @@ static void test_ddl_params(void **state)
 	p.agg_ttl_days = 10;
 	assert_int_equal(qs_ddl_check_params(&p, err, sizeof err), -1);
 	assert_non_null(strstr(err, "retention"));
-	/* moves to the cold volume next to the regrouping rules */
-	qs_ddl_defaults(&p);
-	p.storage_policy = "hot_cold";
-	p.move_after_days = 2;
-	d = qs_ddl_build(&p);
-	assert_non_null(d);
-	const char *mttl = qs_ddl_find(d, "fullflow_agg")->ttl;
-	assert_non_null(strstr(mttl, "toIntervalDay(30) GROUP BY"));
-	assert_string_equal(mttl + strlen(mttl) - strlen(", time + toIntervalDay(2) TO VOLUME 'cold'"),
-		", time + toIntervalDay(2) TO VOLUME 'cold'");
-	qs_ddl_free(d);
 }
 
 static void test_ddl_script(void **state)
