@@ -24,7 +24,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 rows=${1:-1000000}
 T=$(mktemp -d "${TMPDIR:-/tmp}/qoestor-bench-db.XXXXXX")
 pid=""
-trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$T"' EXIT
+trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null || true; rm -rf "$T"' EXIT
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 url="http://127.0.0.1:$port"
 

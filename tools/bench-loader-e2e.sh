@@ -37,7 +37,7 @@ rate=${2:-300000}
 sender=${SENDER:-replay}
 T=$(mktemp -d "${TMPDIR:-/tmp}/qoestor-bench-e2e.XXXXXX")
 pids=""
-trap 'for p in $pids; do kill $p 2>/dev/null; done; wait 2>/dev/null; rm -rf "$T"' EXIT
+trap 'for p in $pids; do kill $p 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$T"' EXIT
 cd "$top"
 # Private copies: others may rebuild bin/ during a long run.
 make -s bin/qoestor-db bin/qoestor-loader bin/qoestor-recv bin/qoestor-ipfixgen || \

@@ -26,7 +26,7 @@ rows=${1:-2000000}
 file_rows=${2:-500000}
 T=$(mktemp -d "${TMPDIR:-/tmp}/qoestor-bench-loader.XXXXXX")
 pid=""
-trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$T"' EXIT
+trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$T"' EXIT
 cd "$top"
 make -s bin/qoestor-db bin/qoestor-loader bin/qoestor-spoolgen
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
