@@ -712,19 +712,39 @@ static inline char *put_le(char *p, uint64_t v, unsigned width)
 	return p + width;
 }
 
+/* LEB128 (ClickHouse's VarUInt) of n at p (at most 10 bytes); returns the end. */
+static inline char *put_leb128(char *p, uint64_t n)
+{
+	do {
+		uint8_t b = n & 0x7f;
+		n >>= 7;
+		*p++ = (char)(n ? b | 0x80 : b);
+	} while (n);
+	return p;
+}
+
+/* An integer (scaled to the column's unit) or an IPv6 address, the fixed-width
+ * RowBinary values both row paths share; returns the end. */
+static inline char *put_number(const struct plan *pl, int has, const struct qs_value *v, char *p)
+{
+	if (pl->wire == W_IPV6) {
+		memcpy(p, has && v->p && v->len >= 16 ? v->p : zero16, 16);
+		return p + 16;
+	}
+	uint64_t x = has ? v->u : 0;
+	if (pl->scale > 0)
+		x *= pow10[pl->scale];
+	else if (pl->scale < 0)
+		x /= pow10[-pl->scale];
+	return put_le(p, x, pl->width);
+}
+
 /* LEB128 length and the bytes; long strings pass through the staging buffer in pieces. */
 static int put_bin_str(struct encoder *e, const uint8_t *s, size_t n)
 {
 	if (room(e, 10))
 		return -1;
-	char *p = e->stage + e->slen;
-	size_t x = n;
-	do {
-		uint8_t b = x & 0x7f;
-		x >>= 7;
-		*p++ = (char)(x ? b | 0x80 : b);
-	} while (x);
-	e->slen = (size_t)(p - e->stage);
+	e->slen = (size_t)(put_leb128(e->stage + e->slen, n) - e->stage);
 	while (n) {
 		size_t chunk = n < STAGE_SIZE / 2 ? n : STAGE_SIZE / 2;
 		if (room(e, chunk))
@@ -762,18 +782,9 @@ static int add_rowbinary_fast(struct encoder *e, const struct qs_record *r)
 			}
 		}
 		switch (pl->wire) {
-		case W_INT: {
-			uint64_t x = has ? v->u : 0;
-			if (pl->scale > 0)
-				x *= pow10[pl->scale];
-			else if (pl->scale < 0)
-				x /= pow10[-pl->scale];
-			p = put_le(p, x, pl->width);
-			break;
-		}
+		case W_INT:
 		case W_IPV6:
-			memcpy(p, has && v->p && v->len >= 16 ? v->p : zero16, 16);
-			p += 16;
+			p = put_number(pl, has, v, p);
 			break;
 		case W_FIXED: {
 			size_t n = has && v->p ? (v->len < pl->fixed ? v->len : pl->fixed) : 0;
@@ -788,12 +799,7 @@ static int add_rowbinary_fast(struct encoder *e, const struct qs_record *r)
 			size_t n = has ? v->len : 0;
 			e->strbytes += n;
 			if (n <= STAGE_SIZE - (size_t)(p - e->stage) - 10) {
-				size_t x = n;
-				do {
-					uint8_t b = x & 0x7f;
-					x >>= 7;
-					*p++ = (char)(x ? b | 0x80 : b);
-				} while (x);
+				p = put_leb128(p, n);
 				if (n)
 					memcpy(p, v->p, n);
 				p += n;
@@ -833,18 +839,9 @@ static int add_rowbinary(struct encoder *e, const struct qs_record *r)
 			}
 		}
 		switch (pl->wire) {
-		case W_INT: {
-			uint64_t x = has ? v->u : 0;
-			if (pl->scale > 0)
-				x *= pow10[pl->scale];
-			else if (pl->scale < 0)
-				x /= pow10[-pl->scale];
-			p = put_le(p, x, pl->width);
-			break;
-		}
+		case W_INT:
 		case W_IPV6:
-			memcpy(p, has && v->p && v->len >= 16 ? v->p : zero16, 16);
-			p += 16;
+			p = put_number(pl, has, v, p);
 			break;
 		case W_FIXED: {
 			e->slen = (size_t)(p - e->stage);
