@@ -18,7 +18,8 @@
 # 1,200,000) fullflow rows from `qoestor-spoolgen --any` (every column random,
 # random-byte strings, some of 70,000 bytes) in 8 files, loaded with 1, 2, 4
 # and 8 insert processes under the default --memory-limit (200 MiB): peak RSS
-# and the groups per process the budget gave (bodies beyond 2 MiB spill).
+# and the groups per process the budget gave (bodies beyond 2 MiB spill);
+# MEMORY_LIMIT=N runs that part with --memory-limit N instead.
 # Usage: tools/bench-loader.sh [ROWS] [FILE_ROWS]
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -82,13 +83,13 @@ run "rowbinary, none, 4 proc" --insert-processes 4
 any_rows=${ANY_ROWS:-1200000}
 rm -rf "$T/gen" "$T/spool"
 bin/qoestor-spoolgen --spool "$T/any" --stream fullflow --any --rows "$any_rows" --files 8 --seed 7 --instance any > /dev/null
-echo "worst case: $any_rows fullflow rows (spoolgen --any) in 8 files, $(du -sk "$T/any" | cut -f1) KiB; --memory-limit 200 (default)"
+echo "worst case: $any_rows fullflow rows (spoolgen --any) in 8 files, $(du -sk "$T/any" | cut -f1) KiB; --memory-limit ${MEMORY_LIMIT:-200}"
 for p in 1 2 4 8; do
 	db="bench_any_$p"
 	rm -rf "$T/spool"; cp -r "$T/any" "$T/spool"
 	bin/qoestor-loader --clickhouse "$url" --database "$db" --raw-ttl-hours 0 --init-db > /dev/null 2>&1
 	/usr/bin/time -f '%e %U %S %M' -o "$T/time" bin/qoestor-loader --spool "$T/spool" --clickhouse "$url" \
-		--database "$db" --raw-ttl-hours 0 --no-init-db --once --insert-processes "$p" > "$T/out" 2> "$T/log" || { cat "$T/log"; exit 1; }
+		--database "$db" --raw-ttl-hours 0 --no-init-db --once --insert-processes "$p" --memory-limit "${MEMORY_LIMIT:-200}" > "$T/out" 2> "$T/log" || { cat "$T/log"; exit 1; }
 	read -r el us sy rss < "$T/time"
 	got=$(q "SELECT count() FROM $db.fullflow")
 	[ "$got" = "$any_rows" ] || { echo "MISMATCH in worst case, $p processes: $got"; exit 1; }
