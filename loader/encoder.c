@@ -739,6 +739,18 @@ static inline char *put_number(const struct plan *pl, int has, const struct qs_v
 	return put_le(p, x, pl->width);
 }
 
+/* A FixedString(N) value: what fits of the bytes, zero padded to N; counted in
+ * strbytes like a string. Room for N bytes at p is the caller's; returns the end. */
+static inline char *put_fixed(struct encoder *e, const struct plan *pl, int has, const struct qs_value *v, char *p)
+{
+	size_t n = has && v->p ? (v->len < pl->fixed ? v->len : pl->fixed) : 0;
+	e->strbytes += has ? v->len : 0;
+	if (n)
+		memcpy(p, v->p, n);
+	memset(p + n, 0, pl->fixed - n);
+	return p + pl->fixed;
+}
+
 /* LEB128 length and the bytes; long strings pass through the staging buffer in pieces. */
 static int put_bin_str(struct encoder *e, const uint8_t *s, size_t n)
 {
@@ -786,15 +798,9 @@ static int add_rowbinary_fast(struct encoder *e, const struct qs_record *r)
 		case W_IPV6:
 			p = put_number(pl, has, v, p);
 			break;
-		case W_FIXED: {
-			size_t n = has && v->p ? (v->len < pl->fixed ? v->len : pl->fixed) : 0;
-			e->strbytes += has ? v->len : 0;
-			if (n)
-				memcpy(p, v->p, n);
-			memset(p + n, 0, pl->fixed - n);
-			p += pl->fixed;
+		case W_FIXED:
+			p = put_fixed(e, pl, has, v, p);
 			break;
-		}
 		default: { /* W_STR: the length (room reserved), then the bytes */
 			size_t n = has ? v->len : 0;
 			e->strbytes += n;
@@ -847,13 +853,7 @@ static int add_rowbinary(struct encoder *e, const struct qs_record *r)
 			e->slen = (size_t)(p - e->stage);
 			if (room(e, pl->fixed))
 				return -1;
-			p = e->stage + e->slen;
-			size_t n = has && v->p ? (v->len < pl->fixed ? v->len : pl->fixed) : 0;
-			e->strbytes += has ? v->len : 0;
-			if (n)
-				memcpy(p, v->p, n);
-			memset(p + n, 0, pl->fixed - n);
-			p += pl->fixed;
+			p = put_fixed(e, pl, has, v, e->stage + e->slen);
 			break;
 		}
 		default: /* W_STR */

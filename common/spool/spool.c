@@ -306,6 +306,20 @@ static const struct shape *shape_of(struct spool_writer *w, const uint64_t *pres
 	return sh;
 }
 
+/* A fixed-width byte value (IPv6 16, MAC 6): a wrong length keeps what fits,
+ * zero-padded. Returns the end. */
+static inline uint8_t *put_padded(uint8_t *d, const struct qs_value *v, size_t width)
+{
+	if (v->p && v->len == width) {
+		memcpy(d, v->p, width);
+	} else {
+		memset(d, 0, width);
+		if (v->p)
+			memcpy(d, v->p, v->len < width ? v->len : width);
+	}
+	return d + width;
+}
+
 /* Append one record's values to the column buffers; the caller checked sizes
  * and reserved the string bytes. The hot loop of the writer. */
 static void append(struct spool_writer *w, const struct qs_record *r)
@@ -342,29 +356,13 @@ static void append(struct spool_writer *w, const struct qs_record *r)
 		spf_put64(wp[i], v[i].u);
 		wp[i] += 8;
 	}
-	for (; j < sh->start[K_B6]; j++) { /* a wrong length keeps what fits, zero-padded */
+	for (; j < sh->start[K_B6]; j++) {
 		unsigned i = c[j];
-		uint8_t *d = wp[i];
-		if (v[i].p && v[i].len == 16) {
-			memcpy(d, v[i].p, 16);
-		} else {
-			memset(d, 0, 16);
-			if (v[i].p)
-				memcpy(d, v[i].p, v[i].len < 16 ? v[i].len : 16);
-		}
-		wp[i] = d + 16;
+		wp[i] = put_padded(wp[i], &v[i], 16);
 	}
 	for (; j < sh->start[K_STR]; j++) {
 		unsigned i = c[j];
-		uint8_t *d = wp[i];
-		if (v[i].p && v[i].len == 6) {
-			memcpy(d, v[i].p, 6);
-		} else {
-			memset(d, 0, 6);
-			if (v[i].p)
-				memcpy(d, v[i].p, v[i].len < 6 ? v[i].len : 6);
-		}
-		wp[i] = d + 6;
+		wp[i] = put_padded(wp[i], &v[i], 6);
 	}
 	for (; j < sh->start[K_STR + 1]; j++) {
 		unsigned i = c[j];
