@@ -99,8 +99,9 @@ static int split_key(const char *t, size_t n, char *name, size_t namelen, long *
 	return i == n ? 0 : -1;
 }
 
-/* The value after '=': quotes removed, or unquoted up to " #". */
-static void unquote(const char *v, char *out, size_t outlen)
+/* The value after '=': quotes removed, or unquoted up to " #". -1 if it does
+ * not fit out (a cut value would be a wrong one). */
+static int unquote(const char *v, char *out, size_t outlen)
 {
 	size_t n = strlen(v);
 	if (n >= 2 && (v[0] == '"' || v[0] == '\'')) {
@@ -118,9 +119,10 @@ static void unquote(const char *v, char *out, size_t outlen)
 			n--;
 	}
 	if (n >= outlen)
-		n = outlen - 1;
+		return -1;
 	memcpy(out, v, n);
 	out[n] = 0;
+	return 0;
 }
 
 static void line_of(struct imp *m, const char *t, unsigned lineno)
@@ -184,7 +186,12 @@ static void line_of(struct imp *m, const char *t, unsigned lineno)
 		m->st->problems++;
 		return;
 	}
-	unquote(eq + 1, value, sizeof value);
+	if (unquote(eq + 1, value, sizeof value)) {
+		cfg_err(&m->e, lineno, (unsigned)(eq - t) + 2, "%s: value longer than %zu bytes; not converted", name,
+			sizeof value - 1);
+		m->st->problems++;
+		return;
+	}
 	char err[512];
 	if (gk) {
 		if (cfg_set(gk, (char *)m->c + soff, value, err, sizeof err)) {
@@ -246,7 +253,10 @@ int qs_config_import_env(const char *name, const char *buf, size_t len, const ch
 		if (k && line[k - 1] == '\r')
 			line[--k] = 0;
 		lineno++;
-		if (strlen(line) != k) {
+		if (k < n - (n && buf[i + n - 1] == '\r')) {
+			cfg_err(&m.e, lineno, 1, "line longer than %zu bytes; ignored", sizeof line - 1);
+			st->problems++;
+		} else if (strlen(line) != k) {
 			cfg_err(&m.e, lineno, 1, "a NUL byte in the line; ignored");
 			st->problems++;
 		} else {

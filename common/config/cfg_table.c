@@ -13,6 +13,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "utf8.h"
+
 #define FS(st, f) sizeof(((st *)0)->f)
 #define UINT(st, n, f, lo, hi, d, e, dc) \
 	{ .name = n, .type = CT_UINT, .off = offsetof(st, f), .min = lo, .max = hi, .def = d, .env = e, .doc = dc }
@@ -434,6 +436,13 @@ int cfg_set(const struct cfg_key *k, void *basev, const char *v, char *err, size
 {
 	char *p = (char *)basev + k->off;
 	unsigned long long x;
+	/* Every value is printed back as YAML, which is UTF-8 only. */
+	size_t vlen = strlen(v), bad = qs_utf8_check(v, vlen);
+	if (bad < vlen) {
+		snprintf(err, errlen, "not valid UTF-8 (byte 0x%02x at character %zu of the value)",
+			 (unsigned char)v[bad], bad + 1);
+		return -1;
+	}
 	switch (k->type) {
 	case CT_UINT:
 	case CT_U64:

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "utf8.h"
+
 int dict_parse_uint(const char *s, size_t n, uint64_t max, uint64_t *out)
 {
 	if (n == 0 || n > 20)
@@ -122,35 +124,6 @@ int dict_parse_mac(const char *s, size_t n, uint64_t *out)
 	return 0;
 }
 
-/* Length of the valid UTF-8 character at s (at most n bytes), 0 if invalid. */
-static size_t utf8_char(const unsigned char *u, size_t n)
-{
-	unsigned c = u[0];
-	size_t len;
-	uint32_t cp, min;
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf) {
-		len = 2; cp = c & 0x1f; min = 0x80;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		len = 3; cp = c & 0x0f; min = 0x800;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		len = 4; cp = c & 0x07; min = 0x10000;
-	} else {
-		return 0;
-	}
-	if (n < len)
-		return 0;
-	for (size_t k = 1; k < len; k++) {
-		if ((u[k] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (u[k] & 0x3f);
-	}
-	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return len;
-}
-
 size_t dict_text_check(const char *s, size_t n)
 {
 	const unsigned char *u = (const unsigned char *)s;
@@ -158,7 +131,7 @@ size_t dict_text_check(const char *s, size_t n)
 	while (i < n) {
 		if (u[i] < 0x20 || u[i] == 0x7f)
 			return i;
-		size_t l = utf8_char(u + i, n - i);
+		size_t l = qs_utf8_char(u + i, n - i);
 		if (l == 0)
 			return i;
 		i += l;
@@ -218,7 +191,7 @@ void dict_quote(const char *s, size_t n, char *buf)
 	size_t o = 0, i = 0;
 	size_t lim = n > 60 ? 60 : n;
 	while (i < lim) {
-		size_t l = utf8_char(u + i, n - i);
+		size_t l = qs_utf8_char(u + i, n - i);
 		if (l == 0 || u[i] < 0x20 || u[i] == 0x7f || u[i] == '\\' || u[i] == '\'') {
 			o += (size_t)snprintf(buf + o, DICT_QUOTE_LEN - o, "\\x%02x", u[i]);
 			i++;

@@ -15,6 +15,7 @@
 
 #include "config/cfg_args.h"
 #include "config/cfg_env.h"
+#include "config/cfg_table.h"
 #include "config/config.h"
 #include "config/config_print.h"
 
@@ -307,6 +308,52 @@ static void test_import_env(void **state)
 	assert_int_equal(cfg.loader.nat_agg_log_fields_to_save_bitmask, 0x41);
 }
 
+/* Bytes YAML cannot carry are refused with their place, never printed into
+ * a config that would not load (fuzz_config_env found a lone 0xff). */
+static void test_import_env_bad_bytes(void **state)
+{
+	(void)state;
+	static char ex[8192];
+	struct qs_env_stats st;
+	int l = snprintf(ex, sizeof ex, "ULR_VCHANNEL_NAME_DIC_URL=http://x/\xff\n"
+			 "ULR_VCHANNEL_NAME_DIC_URL=http://x/\xc3\xa9\n" /* valid: e-acute */
+			 "ULR_VCHANNEL_NAME_DIC_URL=http://x/\xc3\n" /* cut character */
+			 "ULR_VCHANNEL_NAME_DIC_URL=http://x/\xed\xa0\x80\n" /* surrogate */
+			 "ULR_VCHANNEL_NAME_DIC_URL=http://");
+	memset(ex + l, 'a', 1500); /* a value longer than the import takes: refused, not cut */
+	l += 1500;
+	ex[l++] = '\n';
+	memset(ex + l, 'b', 3000); /* a line longer than the import takes */
+	l += 3000;
+	ex[l++] = '\n';
+	int n = qs_config_import_env("u.env", ex, (size_t)l, NULL, &cfg, &st, err, sizeof err);
+	assert_int_equal(n, 5);
+	assert_non_null(strstr(err, "u.env:1:27: ULR_VCHANNEL_NAME_DIC_URL: not valid UTF-8 (byte 0xff at character 10"));
+	assert_null(strstr(err, "u.env:2:"));
+	assert_non_null(strstr(err, "u.env:3:27: ULR_VCHANNEL_NAME_DIC_URL: not valid UTF-8 (byte 0xc3"));
+	assert_non_null(strstr(err, "u.env:4:27: ULR_VCHANNEL_NAME_DIC_URL: not valid UTF-8 (byte 0xed"));
+	assert_non_null(strstr(err, "u.env:5:27: ULR_VCHANNEL_NAME_DIC_URL: value longer than 1023 bytes"));
+	assert_non_null(strstr(err, "u.env:6:1: line longer than 2047 bytes; ignored"));
+	assert_string_equal(cfg.dicts.vchannel_name_url, "http://x/\xc3\xa9");
+	/* The same check guards YAML and command-line values (libyaml itself
+	 * refuses invalid UTF-8 in a file; a flag's bytes come from argv). */
+	const struct cfg_key *k = NULL;
+	size_t off = 0;
+	for (size_t i = 0; i < cfg_root.nkeys; i++)
+		if (cfg_root.keys[i].sub && strcmp(cfg_root.keys[i].name, "loader") == 0)
+			for (size_t j = 0; j < cfg_root.keys[i].sub->nkeys; j++)
+				if (strcmp(cfg_root.keys[i].sub->keys[j].name, "user") == 0) {
+					k = &cfg_root.keys[i].sub->keys[j];
+					off = cfg_root.keys[i].off;
+				}
+	assert_non_null(k);
+	assert_int_equal(off, offsetof(struct qs_config, loader));
+	char e2[256];
+	assert_int_equal(cfg_set(k, &cfg.loader, "us\x80" "er", e2, sizeof e2), -1);
+	assert_non_null(strstr(e2, "not valid UTF-8 (byte 0x80 at character 3"));
+	assert_int_equal(cfg_set(k, &cfg.loader, "\xd0\xbf\xd0\xbe", e2, sizeof e2), 0);
+}
+
 static int has_pair(const struct qs_cfg_argv *a, const char *opt, const char *val)
 {
 	for (int i = 1; i + 1 < a->argc; i++)
@@ -358,6 +405,7 @@ int main(void)
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_print_roundtrip),
 		cmocka_unit_test(test_import_env),
+		cmocka_unit_test(test_import_env_bad_bytes),
 		cmocka_unit_test(test_args),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
