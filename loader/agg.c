@@ -4,11 +4,22 @@
  * emission in first-seen order is a walk of the arena. The table holds
  * (hash, group) slots at a load factor of at most 1/2. Distinct counts use a
  * second table of (group, value) pairs.
+ *
+ * Spilling (agg_set_spill): when the groups fill their memory, they are sorted
+ * by (key hash, key) and appended as a run to an unlinked file; each run
+ * entry is [klen u32 | nd u32 | hash u64 | measures | key | nd sorted
+ * distinct values]. agg_emit merges the runs (a heap over one reader per
+ * run) and combines entries with equal keys: sums add, max/min fold, distinct
+ * lists are united and counted.
  */
 #include "loader/agg.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "log.h"
 
@@ -64,7 +75,20 @@ struct agg {
 	size_t kcap;
 	uint64_t rows;
 	struct qs_record rec;
+	int dm;                 /* measure index of the distinct count, -1 none */
+	/* spilling */
+	unsigned max_runs;      /* 0: no spilling, first-seen order */
+	char spill_dir[512];
+	int sfd;
+	uint64_t sbytes;        /* bytes in the spill file */
+	size_t sgroups;         /* groups in its runs */
+	struct run { uint64_t off, end; } runs[AGG_MAX_RUNS + 1];
+	size_t nruns;
+	uint8_t *wbuf;
+	size_t wlen;
+	char err[768];
 };
+
 
 static const uint8_t zero16[16];
 
@@ -130,6 +154,11 @@ struct agg *agg_open(const struct qs_agg_def *def, const struct qs_stream_def *r
 	}
 	a->out = (struct qs_stream_def){ .id = QS_STREAM_COUNT, .name = def->insert_table, .cols = a->outcols,
 					 .ncols = a->nc };
+	a->dm = -1;
+	a->sfd = -1;
+	for (size_t i = 0; i < a->nc; i++)
+		if (a->c[i].kind == QS_AGG_COUNT_DISTINCT && a->dm < 0)
+			a->dm = a->c[i].m;
 	a->tcap = 1024;
 	a->tab = calloc(a->tcap, sizeof *a->tab);
 	a->kcap = 4096;
@@ -158,12 +187,15 @@ void agg_close(struct agg *a)
 	free(a->tab);
 	free(a->dtab);
 	free(a->kb);
+	free(a->wbuf);
+	if (a->sfd >= 0)
+		close(a->sfd);
 	free(a);
 }
 
 size_t agg_groups(const struct agg *a)
 {
-	return a->ngroups;
+	return a->ngroups + a->sgroups;
 }
 
 uint64_t agg_rows_in(const struct agg *a)
@@ -177,9 +209,20 @@ void agg_set_max_groups(struct agg *a, size_t max_groups)
 		a->max_groups = max_groups;
 }
 
-int agg_full(const struct agg *a)
+/* The groups in memory are at their bound. */
+static int mem_full(const struct agg *a)
 {
 	return a->ngroups >= a->max_groups || a->dn >= 4 * a->max_groups || a->bytes >= AGG_GROUP_BYTES * a->max_groups;
+}
+
+int agg_full(const struct agg *a)
+{
+	return mem_full(a) && a->nruns >= a->max_runs;
+}
+
+const char *agg_error(const struct agg *a)
+{
+	return a->err;
 }
 
 const struct qs_stream_def *agg_out_def(const struct agg *a)
@@ -416,12 +459,209 @@ static int add_keyed(struct agg *a, const struct qs_record *r, size_t off, size_
 	return 0;
 }
 
+/* ---- spilling -------------------------------------------------------------- */
+
+/* Runs are sorted by (hash, key length, key bytes): a total order that is
+ * cheap to compare (the hash decides all but collisions). Not the table's
+ * ORDER BY: ClickHouse sorts the block, which costs it less than sorting by
+ * variable-length keys costs here. */
+struct sk {
+	uint64_t h;
+	struct group *g;
+};
+
+static int key_cmp3(const struct agg *a, uint64_t hx, const struct group *x, uint64_t hy, const struct group *y)
+{
+	if (hx != hy)
+		return hx < hy ? -1 : 1;
+	if (x->klen != y->klen)
+		return x->klen < y->klen ? -1 : 1;
+	return memcmp(gkey(a, x), gkey(a, y), x->klen);
+}
+
+static int sk_cmp(const void *x, const void *y, void *arg)
+{
+	const struct sk *u = x, *v = y;
+	return key_cmp3(arg, u->h, u->g, v->h, v->g);
+}
+
+static int u64_cmp(const void *x, const void *y)
+{
+	uint64_t u = *(const uint64_t *)x, v = *(const uint64_t *)y;
+	return u < v ? -1 : u > v;
+}
+
+/* The groups in memory in run order (malloc'd; NULL when out of memory). */
+static struct sk *sorted_groups(struct agg *a)
+{
+	struct sk *k = malloc((a->ngroups ? a->ngroups : 1) * sizeof *k);
+	if (!k)
+		return NULL;
+	size_t n = 0;
+	for (struct chunk *ch = a->head; ch; ch = ch->next) {
+		size_t off = 0;
+		while (off < ch->used) {
+			struct group *g = (struct group *)(ch->data + off);
+			k[n++] = (struct sk){ hash_bytes(gkey(a, g), g->klen), g };
+			size_t size = sizeof(struct group) + a->nmeas * 8 + g->klen;
+			off += (size + 7) & ~(size_t)7;
+		}
+		if (ch == a->tail)
+			break;
+	}
+	qsort_r(k, n, sizeof *k, sk_cmp, a);
+	return k;
+}
+
+static int spill_flush(struct agg *a)
+{
+	size_t off = 0;
+	while (off < a->wlen) {
+		ssize_t w = pwrite(a->sfd, a->wbuf + off, a->wlen - off, (off_t)(a->sbytes + off));
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			snprintf(a->err, sizeof a->err, "writing aggregate groups to a file in %s: %s", a->spill_dir,
+				 w < 0 ? strerror(errno) : "short write");
+			return -1;
+		}
+		off += (size_t)w;
+	}
+	a->sbytes += a->wlen;
+	a->wlen = 0;
+	return 0;
+}
+
+#define SPILL_BUF (1u << 20)
+
+static int spill_put(struct agg *a, const void *p, size_t n)
+{
+	const uint8_t *b = p;
+	while (n) {
+		if (a->wlen == SPILL_BUF && spill_flush(a))
+			return -1;
+		size_t k = SPILL_BUF - a->wlen < n ? SPILL_BUF - a->wlen : n;
+		memcpy(a->wbuf + a->wlen, b, k);
+		a->wlen += k;
+		b += k;
+		n -= k;
+	}
+	return 0;
+}
+
+static void clear_groups(struct agg *a);
+
+/* A run entry: klen, nd (u32 each), the key's hash (u64); measures; key;
+ * nd distinct values, ascending. */
+#define ENTRY_HEAD 16u
+
+/* Write the groups in memory as one sorted run and forget them. */
+static int spill_run(struct agg *a)
+{
+	if (a->sfd < 0) {
+		a->sfd = open(a->spill_dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+		if (a->sfd < 0) {
+			char path[600];
+			snprintf(path, sizeof path, "%s/.qoestor-agg-XXXXXX", a->spill_dir);
+			a->sfd = mkostemp(path, O_CLOEXEC);
+			if (a->sfd >= 0)
+				unlink(path);
+		}
+		if (a->sfd < 0) {
+			snprintf(a->err, sizeof a->err, "cannot create a file for aggregate groups in %s: %s",
+				 a->spill_dir, strerror(errno));
+			return -1;
+		}
+	}
+	if (!a->wbuf && !(a->wbuf = malloc(SPILL_BUF))) {
+		snprintf(a->err, sizeof a->err, "out of memory spilling aggregate groups");
+		return -1;
+	}
+	struct sk *gp = sorted_groups(a);
+	/* Distinct values by group, in key order: a counting sort by rank. */
+	uint32_t *cnt = NULL;
+	uint64_t *dv = NULL;
+	if (gp && a->dn) {
+		cnt = calloc(a->ngroups + 1, sizeof *cnt);
+		dv = malloc(a->dn * sizeof *dv);
+	}
+	if (!gp || (a->dn && (!cnt || !dv))) {
+		free(gp);
+		free(cnt);
+		free(dv);
+		snprintf(a->err, sizeof a->err, "out of memory spilling aggregate groups");
+		return -1;
+	}
+	for (size_t i = 0; i < a->ngroups; i++)
+		gp[i].g->pad = (uint32_t)i;
+	if (a->dn) {
+		for (size_t i = 0; i < a->dcap; i++)
+			if (a->dtab[i].g)
+				cnt[a->dtab[i].g->pad + 1]++;
+		for (size_t i = 0; i < a->ngroups; i++)
+			cnt[i + 1] += cnt[i];
+		for (size_t i = 0; i < a->dcap; i++)
+			if (a->dtab[i].g)
+				dv[cnt[a->dtab[i].g->pad]++] = a->dtab[i].v;
+		/* cnt[i] is now the end of group i's values */
+	}
+	struct run *r = &a->runs[a->nruns];
+	r->off = a->sbytes;
+	int rc = 0;
+	size_t start = 0;
+	for (size_t i = 0; i < a->ngroups && !rc; i++) {
+		const struct group *g = gp[i].g;
+		uint32_t nd = 0;
+		if (a->dn) {
+			nd = (uint32_t)(cnt[i] - start);
+			if (nd > 1)
+				qsort(dv + start, nd, sizeof *dv, u64_cmp);
+		}
+		uint32_t h[ENTRY_HEAD / 4] = { g->klen, nd, (uint32_t)gp[i].h, (uint32_t)(gp[i].h >> 32) };
+		rc = spill_put(a, h, sizeof h) || spill_put(a, g->m, a->nmeas * 8) ||
+		     spill_put(a, gkey(a, g), g->klen) || (nd && spill_put(a, dv + start, nd * sizeof *dv));
+		start += nd;
+	}
+	free(gp);
+	free(cnt);
+	free(dv);
+	if (rc || spill_flush(a))
+		return -1;
+	r->end = a->sbytes;
+	a->nruns++;
+	a->sgroups += a->ngroups;
+	clear_groups(a);
+	return 0;
+}
+
+/* After a group was added: spill when memory is full and runs remain.
+ * 0, or -1 (a->err says why). */
+static int maybe_spill(struct agg *a)
+{
+	if (a->max_runs && a->nruns < a->max_runs && mem_full(a))
+		return spill_run(a);
+	return 0;
+}
+
+int agg_set_spill(struct agg *a, const char *dir, unsigned max_runs)
+{
+	if (max_runs > AGG_MAX_RUNS)
+		max_runs = AGG_MAX_RUNS;
+	if (a->nruns || a->ngroups)
+		return -1;
+	a->max_runs = max_runs;
+	snprintf(a->spill_dir, sizeof a->spill_dir, "%s", dir ? dir : "/var/tmp");
+	return 0;
+}
+
 int agg_add(struct agg *a, const struct qs_record *r)
 {
 	long kl = build_key(a, r, 0);
 	if (kl < 0)
 		return -1;
-	return add_keyed(a, r, 0, (size_t)kl, hash_bytes(a->kb, (size_t)kl));
+	if (add_keyed(a, r, 0, (size_t)kl, hash_bytes(a->kb, (size_t)kl)))
+		return -1;
+	return maybe_spill(a);
 }
 
 int agg_add_batch(struct agg *a, const struct qs_record *const *r, size_t n, size_t *done)
@@ -459,9 +699,19 @@ int agg_add_batch(struct agg *a, const struct qs_record *const *r, size_t n, siz
 			++*done;
 			if (agg_full(a))
 				return 0;
+			if (mem_full(a)) {
+				/* Spill, then make the rest of this batch's keys again:
+				 * the key buffer stays, but the table was cleared. */
+				if (spill_run(a))
+					return -1;
+				r += i + 1;
+				n -= i + 1;
+				goto next;
+			}
 		}
 		r += b;
 		n -= b;
+next:;
 	}
 	return 0;
 }
@@ -503,8 +753,316 @@ static void decode(struct agg *a, const struct group *g)
 	}
 }
 
+/* One run being read back: the entry at buf + pos (klen, nd) is current. */
+struct reader {
+	uint64_t off, end;  /* file bytes not yet in buf */
+	uint8_t *buf;
+	size_t cap, len, pos;
+	uint32_t klen, nd;
+	uint64_t h;
+	size_t size;        /* of the current entry */
+};
+
+/* Make the next entry current. 1 done, 0 end of run, -1 error. */
+static int reader_next(struct agg *a, struct reader *rd)
+{
+	rd->pos += rd->size;
+	rd->size = 0;
+	for (int pass = 0;; pass++) {
+		size_t have = rd->len - rd->pos;
+		size_t need = ENTRY_HEAD;
+		if (have >= ENTRY_HEAD) {
+			uint32_t h[ENTRY_HEAD / 4];
+			memcpy(h, rd->buf + rd->pos, ENTRY_HEAD);
+			need = ENTRY_HEAD + a->nmeas * 8 + (size_t)h[0] + (size_t)h[1] * 8;
+			if (have >= need) {
+				rd->klen = h[0];
+				rd->nd = h[1];
+				rd->h = h[2] | (uint64_t)h[3] << 32;
+				rd->size = need;
+				return 1;
+			}
+		}
+		if (rd->off == rd->end) {
+			if (have == 0)
+				return 0;
+			snprintf(a->err, sizeof a->err, "aggregate spill file: a torn entry");
+			return -1;
+		}
+		memmove(rd->buf, rd->buf + rd->pos, have);
+		rd->pos = 0;
+		rd->len = have;
+		if (need > rd->cap) {
+			size_t cap = rd->cap;
+			while (cap < need)
+				cap *= 2;
+			uint8_t *b = realloc(rd->buf, cap);
+			if (!b) {
+				snprintf(a->err, sizeof a->err, "out of memory reading aggregate groups back");
+				return -1;
+			}
+			rd->buf = b;
+			rd->cap = cap;
+		}
+		size_t want = rd->cap - rd->len;
+		if (want > rd->end - rd->off)
+			want = (size_t)(rd->end - rd->off);
+		ssize_t got = pread(a->sfd, rd->buf + rd->len, want, (off_t)rd->off);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0) {
+			snprintf(a->err, sizeof a->err, "reading aggregate groups back from %s: %s", a->spill_dir,
+				 got < 0 ? strerror(errno) : "short read");
+			return -1;
+		}
+		rd->off += (uint64_t)got;
+		rd->len += (size_t)got;
+	}
+}
+
+static const uint8_t *rd_key(const struct agg *a, const struct reader *rd)
+{
+	return rd->buf + rd->pos + ENTRY_HEAD + a->nmeas * 8;
+}
+
+static const uint8_t *rd_meas(const struct reader *rd)
+{
+	return rd->buf + rd->pos + ENTRY_HEAD;
+}
+
+static const uint8_t *rd_dv(const struct agg *a, const struct reader *rd)
+{
+	return rd_key(a, rd) + rd->klen;
+}
+
+/* Entries in run order: hash, key length, key bytes. */
+static int rd_cmp(const struct agg *a, const struct reader *u, uint64_t h, uint32_t klen, const uint8_t *key)
+{
+	if (u->h != h)
+		return u->h < h ? -1 : 1;
+	if (u->klen != klen)
+		return u->klen < klen ? -1 : 1;
+	return memcmp(rd_key(a, u), key, klen);
+}
+
+struct merge {
+	struct agg *a;
+	struct reader rd[AGG_MAX_RUNS + 1];
+	size_t heap[AGG_MAX_RUNS + 1], nheap;
+	struct group *g;    /* the combined entry */
+	size_t gcap;
+	uint64_t h;         /* its key's hash */
+	uint64_t *dv, *tmp; /* its distinct values (sorted), scratch */
+	size_t ndv, dvcap;
+};
+
+static int heap_less(struct merge *m, size_t x, size_t y)
+{
+	const struct reader *v = &m->rd[y];
+	int c = rd_cmp(m->a, &m->rd[x], v->h, v->klen, rd_key(m->a, v));
+	return c ? c < 0 : x < y; /* equal keys: the earlier run first (determinism) */
+}
+
+static void heap_down(struct merge *m, size_t i)
+{
+	for (;;) {
+		size_t l = 2 * i + 1, r = l + 1, s = i;
+		if (l < m->nheap && heap_less(m, m->heap[l], m->heap[s]))
+			s = l;
+		if (r < m->nheap && heap_less(m, m->heap[r], m->heap[s]))
+			s = r;
+		if (s == i)
+			return;
+		size_t t = m->heap[i];
+		m->heap[i] = m->heap[s];
+		m->heap[s] = t;
+		i = s;
+	}
+}
+
+static int dv_reserve(struct merge *m, size_t n)
+{
+	if (n <= m->dvcap)
+		return 0;
+	size_t cap = m->dvcap ? m->dvcap : 1024;
+	while (cap < n)
+		cap *= 2;
+	uint64_t *d = realloc(m->dv, cap * sizeof *d), *t;
+	if (!d)
+		return -1;
+	m->dv = d;
+	if (!(t = realloc(m->tmp, cap * sizeof *t)))
+		return -1;
+	m->tmp = t;
+	m->dvcap = cap;
+	return 0;
+}
+
+/* Start the combined entry from reader rd's current one. */
+static int merge_take(struct merge *m, const struct reader *rd)
+{
+	struct agg *a = m->a;
+	size_t need = sizeof(struct group) + a->nmeas * 8 + rd->klen;
+	if (need > m->gcap) {
+		struct group *g = realloc(m->g, need);
+		if (!g)
+			return -1;
+		m->g = g;
+		m->gcap = need;
+	}
+	m->g->klen = rd->klen;
+	m->g->pad = 0;
+	memcpy(m->g->m, rd_meas(rd), a->nmeas * 8);
+	memcpy((uint8_t *)gkey(a, m->g), rd_key(a, rd), rd->klen);
+	m->h = rd->h;
+	if (dv_reserve(m, rd->nd))
+		return -1;
+	if (rd->nd)
+		memcpy(m->dv, rd_dv(a, rd), (size_t)rd->nd * 8);
+	m->ndv = rd->nd;
+	return 0;
+}
+
+/* Fold reader rd's current entry (same key) into the combined one. */
+static int merge_fold(struct merge *m, const struct reader *rd)
+{
+	struct agg *a = m->a;
+	const uint8_t *meas = rd_meas(rd);
+	for (size_t i = 0; i < a->nc; i++) {
+		const struct acol *c = &a->c[i];
+		if (c->m < 0)
+			continue;
+		uint64_t v, *x = &m->g->m[c->m];
+		memcpy(&v, meas + 8 * (size_t)c->m, 8);
+		if (c->kind == QS_AGG_MAX)
+			*x = v > *x ? v : *x;
+		else if (c->kind == QS_AGG_MIN)
+			*x = v < *x ? v : *x;
+		else
+			*x += v; /* sums and counts; the distinct count is redone below */
+	}
+	if (!rd->nd)
+		return 0;
+	if (dv_reserve(m, m->ndv + rd->nd))
+		return -1;
+	const uint8_t *p = rd_dv(a, rd);
+	size_t i = 0, j = 0, n = 0;
+	while (i < m->ndv || j < rd->nd) {
+		uint64_t y = 0;
+		if (j < rd->nd)
+			memcpy(&y, p + 8 * j, 8);
+		if (j == rd->nd || (i < m->ndv && m->dv[i] < y))
+			m->tmp[n++] = m->dv[i++];
+		else if (i < m->ndv && m->dv[i] == y) {
+			m->tmp[n++] = y;
+			i++;
+			j++;
+		} else {
+			m->tmp[n++] = y;
+			j++;
+		}
+	}
+	uint64_t *t = m->dv;
+	m->dv = m->tmp;
+	m->tmp = t;
+	m->ndv = n;
+	return 0;
+}
+
+static void merge_free(struct merge *m)
+{
+	for (size_t i = 0; i <= AGG_MAX_RUNS; i++)
+		free(m->rd[i].buf);
+	free(m->g);
+	free(m->dv);
+	free(m->tmp);
+}
+
+static void decode(struct agg *a, const struct group *g);
+
+/* agg_emit over the runs (the groups in memory spilled as the last one). */
+static int emit_merged(struct agg *a, int (*cb)(void *arg, const struct qs_record *r), void *arg)
+{
+	if (a->ngroups && spill_run(a))
+		return -1;
+	struct merge m = { .a = a };
+	int rc = 0;
+	for (size_t i = 0; i < a->nruns && !rc; i++) {
+		struct reader *rd = &m.rd[i];
+		rd->off = a->runs[i].off;
+		rd->end = a->runs[i].end;
+		rd->cap = 256u << 10;
+		if (!(rd->buf = malloc(rd->cap))) {
+			snprintf(a->err, sizeof a->err, "out of memory reading aggregate groups back");
+			rc = -1;
+			break;
+		}
+		int n = reader_next(a, rd);
+		if (n < 0)
+			rc = -1;
+		else if (n)
+			m.heap[m.nheap++] = i;
+	}
+	for (size_t i = m.nheap; i-- > 0;)
+		heap_down(&m, i);
+	while (!rc && m.nheap) {
+		struct reader *top = &m.rd[m.heap[0]];
+		if (merge_take(&m, top)) {
+			rc = -1;
+			break;
+		}
+		for (;;) {
+			int n = reader_next(a, top);
+			if (n < 0) {
+				rc = -1;
+				break;
+			}
+			if (!n)
+				m.heap[0] = m.heap[--m.nheap];
+			if (m.nheap)
+				heap_down(&m, 0);
+			if (!m.nheap)
+				break;
+			top = &m.rd[m.heap[0]];
+			if (rd_cmp(a, top, m.h, m.g->klen, gkey(a, m.g)) != 0)
+				break;
+			if (merge_fold(&m, top)) {
+				rc = -1;
+				break;
+			}
+		}
+		if (rc)
+			break;
+		if (a->dm >= 0)
+			m.g->m[a->dm] = m.ndv;
+		decode(a, m.g);
+		if ((rc = cb(arg, &a->rec)) != 0)
+			break;
+	}
+	if (rc < 0 && !a->err[0])
+		snprintf(a->err, sizeof a->err, "out of memory merging aggregate groups");
+	merge_free(&m);
+	return rc;
+}
+
 int agg_emit(struct agg *a, int (*cb)(void *arg, const struct qs_record *r), void *arg)
 {
+	if (a->nruns)
+		return emit_merged(a, cb, arg);
+	if (a->max_runs) { /* spilling on: run order, as the runs would give */
+		struct sk *gp = sorted_groups(a);
+		if (!gp) {
+			snprintf(a->err, sizeof a->err, "out of memory sorting aggregate groups");
+			return -1;
+		}
+		int rc = 0;
+		for (size_t i = 0; i < a->ngroups && !rc; i++) {
+			decode(a, gp[i].g);
+			rc = cb(arg, &a->rec);
+		}
+		free(gp);
+		return rc;
+	}
 	for (struct chunk *ch = a->head; ch; ch = ch->next) {
 		size_t off = 0;
 		while (off < ch->used) {
@@ -523,6 +1081,19 @@ int agg_emit(struct agg *a, int (*cb)(void *arg, const struct qs_record *r), voi
 }
 
 void agg_clear(struct agg *a)
+{
+	clear_groups(a);
+	if (a->sfd >= 0 && a->sbytes && ftruncate(a->sfd, 0) != 0)
+		log_warn("aggregate spill file: truncating: %s", strerror(errno));
+	a->sbytes = 0;
+	a->sgroups = 0;
+	a->nruns = 0;
+	a->wlen = 0;
+	a->rows = 0;
+	a->err[0] = 0;
+}
+
+static void clear_groups(struct agg *a)
 {
 	/* Keep up to 4 chunks (16 MiB) for reuse; free the rest. */
 	size_t kept = 0;
@@ -545,5 +1116,4 @@ void agg_clear(struct agg *a)
 	a->ngroups = 0;
 	a->bytes = 0;
 	a->dn = 0;
-	a->rows = 0;
 }

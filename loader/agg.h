@@ -9,14 +9,22 @@
  * that is not kept is stored as its type's default, so rows still combine.
  *
  * Determinism (needed for retried inserts, see load.h): groups are emitted in
- * the order they were first seen, so the same records in the same order give
- * the same rows in the same order. Measures combine in ClickHouse by
+ * the order they were first seen, or with spilling on (agg_set_spill) in the
+ * order of (key hash, key), so the same records in the same order give the
+ * same rows in the same order. Measures combine in ClickHouse by
  * SimpleAggregateFunction(sum|max|min), so the rows of different files (or of
  * two flushes of one file) add up to the same totals.
  *
  * Memory: about 150 bytes per group plus 32 per distinct-count entry, at
  * most AGG_GROUP_BYTES x max_groups of groups; the caller flushes
  * (agg_emit) when agg_full says so. One agg per thread.
+ *
+ * Spilling: with agg_set_spill(a, dir, runs), groups that fill the memory
+ * are sorted and written as a run to an unlinked file in dir instead, up to
+ * runs runs; agg_emit merges them, so one flush gives one row per key for
+ * everything folded in since agg_clear, and a file of N records needs a
+ * flush (partial rows) only after runs x max_groups groups. Disk: about the
+ * groups' size (~100-200 bytes each) per run.
  */
 #ifndef QOESTOR_LOADER_AGG_H
 #define QOESTOR_LOADER_AGG_H
@@ -50,14 +58,27 @@ int agg_add(struct agg *a, const struct qs_record *r);
 #define AGG_BATCH 16
 int agg_add_batch(struct agg *a, const struct qs_record *const *r, size_t n, size_t *done);
 
+/* Spill to an unlinked file in dir, at most runs (<= AGG_MAX_RUNS) runs
+ * before agg_full says 1; 0 runs: no spilling, first-seen order. Only while
+ * empty (after agg_open or agg_clear): -1 otherwise. */
+#define AGG_MAX_RUNS 64
+int agg_set_spill(struct agg *a, const char *dir, unsigned runs);
+
+/* Why the last agg_add, agg_add_batch or agg_emit failed ("" when for lack
+ * of memory). */
+const char *agg_error(const struct agg *a);
+
 /* Change the agg_full threshold (max_groups > 0; 0 keeps it). */
 void agg_set_max_groups(struct agg *a, size_t max_groups);
 
+/* Groups held: in memory plus in spilled runs (a key in several runs counts
+ * once per run). */
 size_t agg_groups(const struct agg *a);
 uint64_t agg_rows_in(const struct agg *a);   /* records folded since the last clear */
-/* 1: emit and clear before adding more: max_groups groups, or 4 x max_groups
- * distinct-count entries, or AGG_GROUP_BYTES x max_groups bytes of groups
- * (long string keys). All three depend only on the records folded in. */
+/* 1: emit and clear before adding more: the memory holds max_groups groups,
+ * or 4 x max_groups distinct-count entries, or AGG_GROUP_BYTES x max_groups
+ * bytes of groups (long string keys), and no spill run is left. All depend
+ * only on the records folded in. */
 #define AGG_GROUP_BYTES 128
 int agg_full(const struct agg *a);
 
@@ -66,9 +87,10 @@ int agg_full(const struct agg *a);
  * max/min: the raw type). Valid while a lives. */
 const struct qs_stream_def *agg_out_def(const struct agg *a);
 
-/* Call cb for every group, in first-seen order, with a record over
- * agg_out_def (valid during the call). Stops at and returns the first non-zero
- * cb result; 0 when all went through. Does not clear. */
+/* Call cb for every group, in first-seen order (hash order when spilling is
+ * on), with a record over agg_out_def (valid during the call). Stops at and
+ * returns the first non-zero cb result; 0 when all went through, -1 when
+ * reading the runs back failed (agg_error). Does not clear. */
 int agg_emit(struct agg *a, int (*cb)(void *arg, const struct qs_record *r), void *arg);
 
 /* Forget every group (memory is kept for reuse, up to a bound). */

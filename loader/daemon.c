@@ -142,7 +142,8 @@ static void dispatch(struct sched *sc, struct slot *sl, const struct spool_entry
 		return;
 	}
 	sl->named = named;
-	sl->st = (struct claim_state){ loader_insert_rows(sc->cfg), loader_max_groups(sc->cfg) };
+	sl->st = (struct claim_state){ loader_insert_rows(sc->cfg), loader_max_groups(sc->cfg),
+				       sc->cfg->agg_spill_runs };
 	if (!named)
 		spooldir_state_read(&sl->job, &sl->st);
 	sl->busy = 1;
@@ -463,7 +464,8 @@ static void schedule(struct sched *sc)
 			continue;
 		}
 		if (!e->claimed) {
-			struct claim_state st = { loader_insert_rows(sc->cfg), loader_max_groups(sc->cfg) };
+			struct claim_state st = { loader_insert_rows(sc->cfg), loader_max_groups(sc->cfg),
+						  sc->cfg->agg_spill_runs };
 			int rc = spooldir_claim(e, &st, err, sizeof err);
 			if (rc == 1)
 				continue;

@@ -367,8 +367,12 @@ static int flush_agg(struct load_worker *w, int id)
 	if (!a || !agg_groups(a))
 		return 0;
 	struct emit_ctx c = { w, id, 0, 0 };
-	agg_emit(a, emit_one, &c);
-	if (c.rc == 0) {
+	if (agg_emit(a, emit_one, &c) && c.rc == 0) {
+		/* Reading the spilled groups back failed: not the file's fault. */
+		snprintf(w->rep->reason, sizeof w->rep->reason, "%s", agg_error(a));
+		log_err("%s; leaving %s claimed, it is loaded again later", agg_error(a), w->h->file_id_hex);
+		c.rc = 1;
+	} else if (c.rc == 0) {
 		char token[128];
 		snprintf(token, sizeof token, "%s.%s.a%u.%u", w->h->file_id_hex, qs_agg_def(id)->insert_table,
 			 w->flushes[id], c.part);
@@ -549,6 +553,7 @@ enum load_result load_file(struct load_worker *w, const char *path, const struct
 			agg_clear(w->ag[i]);
 			/* The flush points recorded at claim time, not today's setting. */
 			agg_set_max_groups(w->ag[i], st->max_groups);
+			agg_set_spill(w->ag[i], loader_spill_dir(cfg), st->spill_runs);
 		}
 	for (int i = 0; i < QS_STREAM_COUNT; i++)
 		encoder_reset(w->raw[i].enc);
@@ -662,8 +667,11 @@ enum load_result load_file(struct load_worker *w, const char *path, const struct
 		result = LOAD_OK;
 	goto out;
 oom:
-	snprintf(rep->reason, sizeof rep->reason, "out of memory (or no room for insert bodies in %s) loading %s",
-		 loader_spill_dir(cfg), path);
+	if (ag && agg_error(ag)[0])
+		snprintf(rep->reason, sizeof rep->reason, "%s, loading %s", agg_error(ag), path);
+	else
+		snprintf(rep->reason, sizeof rep->reason, "out of memory (or no room for insert bodies in %s) loading %s",
+			 loader_spill_dir(cfg), path);
 	log_err("%s; leaving it claimed, it is loaded again later", rep->reason);
 	src = 1; /* not the file's fault: try again later */
 failed:

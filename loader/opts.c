@@ -79,6 +79,10 @@ static const struct opt opts[] = {
 	{ "max-groups", NULL, K_UINT, 0, 100000000, "0", OFF(max_groups),
 	  "aggregate groups held per file before they are inserted (bounds memory); 0 = from --memory-limit, "
 	  "at most 262144" },
+	{ "agg-spill-runs", NULL, K_UINT, 0, 64, "16", OFF(agg_spill_runs),
+	  "aggregate groups that fill the memory are sorted and written to a file in the spool, up to this many "
+	  "runs, then merged: one row per key and file (0: no spilling, each full memory is inserted as "
+	  "partial rows); disk: about 200 bytes per group" },
 	{ "traffic-dir-def-mode", "TRAFFIC_DIR_DEF_MODE", K_UINT, 0, 4, "0", OFF(traffic_dir_def_mode),
 	  "subscriber side: 0 as is (DPI flags), 1 by AS (fullflow), 2 by CIDR, 3 AS and CIDR, 4 AS or CIDR" },
 	{ "subscriber-filter-mode", "SUBSCRIBER_FILTER_MODE", K_UINT, 0, 4, "0", OFF(subscriber_filter_mode),

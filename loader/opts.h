@@ -57,6 +57,7 @@ struct loader_config {
 	unsigned retry_max_s;          /* longest back-off between retries (60) */
 	unsigned timeout_s;            /* one HTTP request (300) */
 	unsigned max_groups;           /* aggregate groups per file before a flush; 0 auto (loader_max_groups) */
+	unsigned agg_spill_runs;       /* sorted runs of groups spilled per file before a flush (16; 0 none) */
 	/* enrichment: the manual's .env keys */
 	unsigned traffic_dir_def_mode, subscriber_filter_mode, subscriber_exclude_mode;
 	unsigned ulr_replace_login, ulr_use_dic;

@@ -66,6 +66,7 @@ void spool_list_free(struct spool_list *l);
 struct claim_state {
 	unsigned insert_rows;  /* rows per raw insert */
 	unsigned max_groups;   /* aggregate groups per flush */
+	unsigned spill_runs;   /* spilled runs of groups per flush (0: none, first-seen order) */
 };
 
 /* Claim a published file: write <dir>/.loading/<name>.state, then rename the

@@ -153,6 +153,7 @@ int qs_cfg_loader_argv(const struct qs_config *c, const char *prog, struct qs_cf
 	     opt(a, "rescan-seconds", "%u", l->rescan_seconds) ||
 	     opt(a, "retry-max-seconds", "%u", l->retry_max_seconds) ||
 	     opt(a, "timeout-seconds", "%u", l->timeout_seconds) || opt(a, "max-groups", "%u", l->max_groups) ||
+	     opt(a, "agg-spill-runs", "%u", l->agg_spill_runs) ||
 	     opt(a, "traffic-dir-def-mode", "%u", l->traffic_dir_def_mode) ||
 	     opt(a, "subscriber-filter-mode", "%u", l->subscriber_filter_mode) ||
 	     opt(a, "subscriber-exclude-mode", "%u", l->subscriber_exclude_mode) ||

@@ -136,6 +136,9 @@ static const struct cfg_key loader_keys[] = {
 	UINT(L, "timeout_seconds", timeout_seconds, 1, 86400, "300", NULL, "time limit of one HTTP request"),
 	UINT(L, "max_groups", max_groups, 0, 100000000, "0", NULL,
 	     "aggregate groups held per file before they are inserted (bounds memory); 0 = from memory_limit, at most 262144"),
+	UINT(L, "agg_spill_runs", agg_spill_runs, 0, 64, "16", NULL,
+	     "groups that fill the memory are sorted and written to a file in the spool, up to this many runs, then "
+	     "merged: one row per key and file (0: no spilling); disk: about 200 bytes per group"),
 	UINT(L, "settle_seconds", settle_seconds, 0, 86400, "60", NULL,
 	     "a spool file still being copied in (no footer) waits until unchanged this long"),
 	UINT(L, "traffic_dir_def_mode", traffic_dir_def_mode, 0, 4, "0", "TRAFFIC_DIR_DEF_MODE",

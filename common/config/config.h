@@ -89,7 +89,7 @@ struct qs_cfg_loader {
 	unsigned format;              /* 0 rowbinary, 1 csv, 2 native (as enum loader_format) */
 	unsigned settle_seconds;
 	char tls_ca_file[QS_CFG_PATH], insert_settings[512];
-	unsigned compression_level, rescan_seconds, retry_max_seconds, timeout_seconds, max_groups;
+	unsigned compression_level, rescan_seconds, retry_max_seconds, timeout_seconds, max_groups, agg_spill_runs;
 	unsigned traffic_dir_def_mode, subscriber_filter_mode, subscriber_exclude_mode;
 	unsigned ulr_replace_login_with_vchannel, ulr_use_dic_when_replacing_login;
 	unsigned nat_import_from_fullflow, nat_agg_log_fields_to_save_bitmask, nat_agg_log_group_time_interval;

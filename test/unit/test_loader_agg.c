@@ -271,11 +271,168 @@ static void test_batch_same(void **state)
 	assert_true(ha == hb);
 }
 
+/* N random records over many keys (login, bucket, session). */
+enum { SN = 40000 };
+static struct qs_record srecs[SN];
+static char slogins[SN][16];
+
+static void spill_records(void)
+{
+	srand(23);
+	for (int i = 0; i < SN; i++) {
+		snprintf(slogins[i], sizeof slogins[i], "u%d", rand() % 3000);
+		rec(&srecs[i], 1700000000000ull + (uint64_t)(rand() % 7200000), slogins[i], (uint64_t)(rand() % 100000),
+		    rand() % 3 ? rand() % 1000 : -1, (uint64_t)(rand() % 40));
+	}
+}
+
+/* Fold srecs into an aggregate of max_groups with runs spill runs (one
+ * record at a time, or in batches) and digest what one emit gives; -1 when
+ * it got full (a flush would be needed). */
+static int spill_digest(size_t max_groups, unsigned runs, int batch, uint64_t *h, size_t *nrows)
+{
+	const struct qs_agg_def *ad = qs_agg_by_name("fullflow_agg");
+	struct agg *a = agg_open(ad, ff(), 900, NULL, 0, max_groups);
+	assert_int_equal(agg_set_spill(a, getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", runs), 0);
+	int full = 0;
+	if (batch) {
+		const struct qs_record *p[SN];
+		for (int i = 0; i < SN; i++)
+			p[i] = &srecs[i];
+		size_t done;
+		assert_int_equal(agg_add_batch(a, p, SN, &done), 0);
+		full = done < SN;
+	} else {
+		for (int i = 0; i < SN && !full; i++) {
+			assert_int_equal(agg_add(a, &srecs[i]), 0);
+			full = agg_full(a) && i + 1 < SN;
+		}
+	}
+	*h = 1;
+	*nrows = agg_groups(a);
+	if (!full)
+		assert_int_equal(agg_emit(a, digest, h), 0);
+	agg_close(a);
+	return full ? -1 : 0;
+}
+
+/* Spilled runs merged give exactly the rows one unbounded aggregate gives
+ * (sums, max, counts and distinct sessions), in the same (key) order. */
+static void test_spill_exact(void **state)
+{
+	(void)state;
+	spill_records();
+	uint64_t h_mem, h_spill, h_batch;
+	size_t n_mem, n_spill, n_batch;
+	assert_int_equal(spill_digest(1000000, 1, 0, &h_mem, &n_mem), 0); /* fits: no run */
+	assert_int_equal(spill_digest(2000, 64, 0, &h_spill, &n_spill), 0);
+	assert_int_equal(spill_digest(2000, 64, 1, &h_batch, &n_batch), 0);
+	assert_true(n_spill > n_mem); /* it did spill: keys counted once per run */
+	assert_true(h_mem == h_spill);
+	assert_true(h_mem == h_batch);
+	/* Too few runs: full, the caller must flush. */
+	assert_int_equal(spill_digest(2000, 2, 0, &h_spill, &n_spill), -1);
+	assert_int_equal(spill_digest(2000, 2, 1, &h_spill, &n_spill), -1);
+}
+
+struct order_chk {
+	const struct qs_stream_def *d;
+	int ct, cl, cs;
+	uint64_t t;
+	uint8_t ip[16];
+	char login[32];
+	size_t n, bad;
+};
+
+/* Rows come out in the table's ORDER BY: time, dpi_id, subscriber_ip, login, ... */
+static int check_order(void *arg, const struct qs_record *r)
+{
+	struct order_chk *o = arg;
+	char l[32] = "";
+	size_t n = r->v[o->cl].len < 31 ? r->v[o->cl].len : 31;
+	if (qs_record_has(r, o->cl))
+		memcpy(l, r->v[o->cl].p, n);
+	uint8_t ip[16] = { 0 };
+	if (qs_record_has(r, o->cs))
+		memcpy(ip, r->v[o->cs].p, 16);
+	uint64_t t = r->v[o->ct].u;
+	if (o->n) {
+		int c = t != o->t ? (t < o->t ? -1 : 1) : memcmp(ip, o->ip, 16);
+		if (!c)
+			c = strcmp(l, o->login) < 0 ? -1 : 0;
+		if (c < 0)
+			o->bad++;
+	}
+	o->t = t;
+	memcpy(o->ip, ip, 16);
+	memcpy(o->login, l, sizeof l);
+	o->n++;
+	return 0;
+}
+
+static void test_spill_order_and_totals(void **state)
+{
+	(void)state;
+	spill_records();
+	const struct qs_agg_def *ad = qs_agg_by_name("fullflow_agg");
+	for (int runs = 0; runs <= 3; runs += 3) {
+		struct agg *a = agg_open(ad, ff(), 900, NULL, 0, 1500);
+		assert_int_equal(agg_set_spill(a, "/tmp", (unsigned)runs), 0);
+		struct sink s = { .d = agg_out_def(a) };
+		struct order_chk o = { .d = agg_out_def(a) };
+		o.ct = qs_column_index(o.d, "time");
+		o.cl = qs_column_index(o.d, "login");
+		o.cs = qs_column_index(o.d, "subscriber_ip");
+		uint64_t total = 0;
+		int flushes = 0;
+		for (int i = 0; i < SN; i++) {
+			assert_int_equal(agg_add(a, &srecs[i]), 0);
+			total += srecs[i].v[qs_column_index(ff(), "octets")].u;
+			if (agg_full(a)) {
+				assert_int_equal(agg_emit(a, collect, &s), 0);
+				o.n = 0; /* order holds within one emit */
+				assert_int_equal(agg_emit(a, check_order, &o), 0);
+				agg_clear(a);
+				flushes++;
+			}
+		}
+		assert_int_equal(agg_emit(a, collect, &s), 0);
+		o.n = 0;
+		assert_int_equal(agg_emit(a, check_order, &o), 0);
+		assert_int_equal(s.sum[qs_column_index(s.d, "octets")], total);
+		assert_int_equal(s.sum[qs_column_index(s.d, "records")], SN);
+		if (runs)
+			assert_true(flushes >= 1);
+		/* Set only while empty. */
+		assert_int_equal(agg_set_spill(a, "/tmp", 1), -1);
+		agg_clear(a);
+		assert_int_equal(agg_set_spill(a, "/tmp", 1), 0);
+		agg_close(a);
+	}
+}
+
+/* A spill directory that cannot take the file: agg_add fails and says where. */
+static void test_spill_error(void **state)
+{
+	(void)state;
+	spill_records();
+	const struct qs_agg_def *ad = qs_agg_by_name("fullflow_agg");
+	struct agg *a = agg_open(ad, ff(), 900, NULL, 0, 1000);
+	assert_int_equal(agg_set_spill(a, "/nonexistent/qoestor-agg", 4), 0);
+	int rc = 0;
+	for (int i = 0; i < SN && rc == 0; i++)
+		rc = agg_add(a, &srecs[i]);
+	assert_int_equal(rc, -1);
+	assert_non_null(strstr(agg_error(a), "/nonexistent/qoestor-agg"));
+	agg_close(a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fullflow), cmocka_unit_test(test_keys_kept), cmocka_unit_test(test_full_and_totals),
-		cmocka_unit_test(test_batch_same),
+		cmocka_unit_test(test_batch_same), cmocka_unit_test(test_spill_exact),
+		cmocka_unit_test(test_spill_order_and_totals), cmocka_unit_test(test_spill_error),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
