@@ -7,7 +7,8 @@
 # the receiver's last file (SIGHUP) and waits for the loader to drain. Prints
 # records sent and stored (loss must be 0), how long the drain took after the
 # sender stopped (a backlog that keeps growing shows there), the loader's
-# peak RSS (VmHWM), the CPU seconds of each process, the load average, and
+# peak RSS (VmHWM), the lag behind the sender over time (sustained means it
+# stays flat), the CPU seconds of each process, the load average, and
 # where qoestor-db's CPU went:
 #   - per thread name (sampled every second from /proc/<pid>/task/*/stat;
 #     ClickHouse renames pool threads per task, so each second's CPU goes to
@@ -76,9 +77,21 @@ i=0; until python3 -c "import socket; socket.create_connection(('127.0.0.1', $rp
 	i=$((i+1)); [ $i -lt 300 ] || { cat "$T/recv.log"; exit 1; }; sleep 0.1; done
 cpu() { awk '{printf "%.1f", ($14 + $15) / '"$(getconf CLK_TCK)"'}' "/proc/$1/stat"; }
 # Per-thread-name CPU of qoestor-db, until $T/stop exists.
-python3 - "$db" "$T/threads" "$T/stop" <<'PY' & smp=$!; pids="$pids $smp"
-import os, re, sys, time
-pid, out, stop = sys.argv[1:4]
+python3 - "$db" "$T/threads" "$T/stop" "$T/spool" "$url" <<'PY' & smp=$!; pids="$pids $smp"
+import glob, os, re, sys, time, urllib.request
+pid, out, stop, spool, url = sys.argv[1:6]
+# Backlog, every 5 s: spool files published or being loaded, and rows stored;
+# written to <out>.lag for the lag computation once the sender's start is known.
+lag = open(out + ".lag", "w")
+def backlog():
+    files = [f for f in glob.glob(spool + "/fullflow/0/*.qsp") + glob.glob(spool + "/fullflow/0/.loading/*.qsp")]
+    try:
+        stored = int(urllib.request.urlopen(url + "/", b"SELECT count() FROM qoestor.fullflow").read())
+    except Exception:
+        stored = -1
+    lag.write("%.1f %d %d\n" % (time.time(), len(files), stored))
+    lag.flush()
+nextlag = 0
 hz = os.sysconf("SC_CLK_TCK")
 last, byname = {}, {}
 def sample():
@@ -99,6 +112,9 @@ while not os.path.exists(stop):
         sample()
     except OSError:
         break
+    if time.time() >= nextlag:
+        backlog()
+        nextlag = time.time() + 5
     time.sleep(1)
 tot = sum(byname.values()) or 1
 with open(out, "w") as o:
@@ -111,6 +127,7 @@ echo "sending $n fullflow records at $rate/s for $secs s ($sender)"
 ccpu() { sed -n 2p "$1" | awk '{gsub(/[ms]/, " "); print $1 * 60 + $2 + $3 * 60 + $4}'; }
 times > "$T/times0"
 t0=$(date +%s)
+date +%s.%N > "$T/t0"
 if [ "$sender" = replay ]; then
 	python3 - "$T/ff.ipfix" "$rport" "$rate" "$n" <<'PY'
 # Replay an IPFIX message stream over one TCP connection, paced so that at most
@@ -156,6 +173,23 @@ got=$(q "SELECT count() FROM qoestor.fullflow")
 echo "sent $sent in $((t1 - t0)) s ($(( sent / (t1 - t0 > 0 ? t1 - t0 : 1) ))/s); stored $got; lost $((sent - got)); raw and aggregates complete $((t2 - t1)) s after the sender stopped"
 echo "load average $(cut -d' ' -f1-3 /proc/loadavg); loader peak RSS $(awk '/VmHWM/ {print $2 / 1024 " MiB"}' /proc/$ld/status)"
 echo "CPU s: loader $(cpu $ld), receiver $(cpu $recv), qoestor-db $(cpu $db), sender $sendcpu"
+# Lag: how far the stored rows are behind what the sender had sent (at the
+# nominal rate), in seconds of traffic; a pipeline that keeps up holds it
+# near rotation + one file's load time, one that falls behind grows it.
+python3 - "$T/threads.lag" "$(cat "$T/t0")" "$rate" "$sent" "$t1" <<'PY'
+import sys
+path, t0, rate, sent, t1 = sys.argv[1], float(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5])
+rows = [l.split() for l in open(path)]
+pts = [(float(t) - t0, int(f), int(s)) for t, f, s in rows if float(t) >= t0 and float(t) <= t1 and int(s) >= 0]
+if pts:
+    lags = [(e, f, (min(e * rate, sent) - s) / rate) for e, f, s in pts]
+    step = max(1, len(lags) // 8)
+    print("lag behind the sender (s of traffic) at t=" + ", ".join("%ds: %.0f" % (e, l) for e, f, l in lags[::step]))
+    print("spool files waiting or loading: max %d; lag max %.0f s, mean of the last third %.0f s, of the first third %.0f s" % (
+        max(f for _, f, _ in lags), max(l for _, _, l in lags),
+        sum(l for _, _, l in lags[2 * len(lags) // 3:]) / max(1, len(lags) - 2 * len(lags) // 3),
+        sum(l for _, _, l in lags[:max(1, len(lags) // 3)]) / max(1, len(lags) // 3)))
+PY
 echo "aggregates: $(q "SELECT sum(records), count() FROM qoestor.fullflow_agg_15m FORMAT TSV" | awk '{printf "%d records in %d rows (%.1fx)", $1, $2, $1 / $2}')"
 echo "qoestor-db CPU by thread name:"
 cat "$T/threads"
