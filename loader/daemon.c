@@ -143,7 +143,7 @@ static void dispatch(struct sched *sc, struct slot *sl, const struct spool_entry
 	}
 	sl->named = named;
 	sl->st = (struct claim_state){ loader_insert_rows(sc->cfg), loader_max_groups(sc->cfg),
-				       sc->cfg->agg_spill_runs };
+				       sc->cfg->agg_spill_runs, 1 };
 	if (!named)
 		spooldir_state_read(&sl->job, &sl->st);
 	sl->busy = 1;
@@ -465,7 +465,7 @@ static void schedule(struct sched *sc)
 		}
 		if (!e->claimed) {
 			struct claim_state st = { loader_insert_rows(sc->cfg), loader_max_groups(sc->cfg),
-						  sc->cfg->agg_spill_runs };
+						  sc->cfg->agg_spill_runs, 1 };
 			int rc = spooldir_claim(e, &st, err, sizeof err);
 			if (rc == 1)
 				continue;

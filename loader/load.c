@@ -39,6 +39,7 @@ struct load_worker {
 	uint32_t flushes[QS_AGG_TABLES];
 	struct claim_state st;
 	struct load_report *rep;
+	char blk[160];      /* per file: the block size settings (claim_state.one_block), or "" */
 };
 
 int load_shared_init(struct load_shared *s, const struct loader_config *cfg, struct loader_metrics *m,
@@ -265,6 +266,9 @@ static int config_error(const struct ch_result *r)
 
 /* Send what o's encoder holds with token; retry in place. 0 ok, 1 stopped,
  * -1 permanent (reason in w->rep). An empty encoder sends nothing. */
+static int send_with(struct load_worker *w, struct out *o, const char *token, const void *body, size_t len,
+	enum ch_encoding enc, const char *settings);
+
 static int send(struct load_worker *w, struct out *o, const char *token)
 {
 	uint64_t rows = encoder_rows(o->enc);
@@ -277,6 +281,23 @@ static int send(struct load_worker *w, struct out *o, const char *token)
 		snprintf(w->rep->reason, sizeof w->rep->reason, "out of memory encoding an insert into %s", o->fqname);
 		return -1;
 	}
+	/* One block per INSERT, so one part: fewer, bigger parts to merge. */
+	char *settings = NULL;
+	if (asprintf(&settings, "%s%s%s", o->settings ? o->settings : "", o->settings && w->blk[0] ? "&" : "",
+		     w->blk) < 0) {
+		snprintf(w->rep->reason, sizeof w->rep->reason, "out of memory");
+		return 1;
+	}
+	int rc = send_with(w, o, token, body, len, enc, settings);
+	free(settings);
+	return rc;
+}
+
+/* send, with the URL settings given. */
+static int send_with(struct load_worker *w, struct out *o, const char *token, const void *body, size_t len,
+	enum ch_encoding enc, const char *settings)
+{
+	uint64_t rows = encoder_rows(o->enc);
 	unsigned backoff = 1;
 	for (;;) {
 		guard_wait(w, o->table);
@@ -288,9 +309,9 @@ static int send(struct load_worker *w, struct out *o, const char *token)
 		uint64_t flen;
 		int fd = encoder_body_fd(o->enc, &flen);
 		enum ch_status st = fd >= 0 ? ch_insert_fd(w->ch, o->fqname, encoder_columns(o->enc),
-							   encoder_format(o->enc), fd, flen, enc, token, o->settings, &res)
+							   encoder_format(o->enc), fd, flen, enc, token, settings, &res)
 					    : ch_insert(w->ch, o->fqname, encoder_columns(o->enc), encoder_format(o->enc),
-							body, len, enc, token, o->settings, &res);
+							body, len, enc, token, settings, &res);
 		if (fd >= 0)
 			len = (size_t)flen;
 		clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -520,6 +541,11 @@ enum load_result load_file(struct load_worker *w, const char *path, const struct
 	memset(rep, 0, sizeof *rep);
 	w->rep = rep;
 	w->st = *st;
+	w->blk[0] = 0;
+	if (st->one_block)
+		snprintf(w->blk, sizeof w->blk,
+			 "max_insert_block_size=%u&min_insert_block_size_rows=%u&min_insert_block_size_bytes=0",
+			 st->insert_rows, st->insert_rows);
 	memset(w->flushes, 0, sizeof w->flushes);
 	char err[512];
 	struct spool_reader *r = spool_reader_open(path, err, sizeof err);

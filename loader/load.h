@@ -39,8 +39,8 @@
  *   - after a crash, the files left in .loading/ are loaded again before any
  *     new file is claimed; between the lost attempt and its re-send there are
  *     at most (insert processes - 1) x (inserts per file per table) other
- *     inserts; with 1048576-row inserts (the default) that is W/2 for files
- *     of 2.6 billion rows at 4 processes (650 million with --insert-rows
+ *     inserts; with 4194304-row inserts (the default) that is W/2 for files
+ *     of 10 billion rows at 4 processes (650 million with --insert-rows
  *     262144), far above a spool file's size. Deployments that run several
  *     loaders into one ClickHouse must add their rates.
  *

@@ -62,8 +62,9 @@ static const struct opt opts[] = {
 	{ "memory-limit", NULL, K_UINT, 64, 1048576, "200", OFF(memory_limit_mib),
 	  "the loader's memory budget, MiB, shared by the insert processes: gives --max-groups 0 (the default) "
 	  "its value; at least 16 + 24 per insert process; insert bodies beyond 2 MiB wait in a file in the spool" },
-	{ "insert-rows", NULL, K_UINT, 0, 4000000, "0", OFF(insert_rows),
-	  "rows per INSERT (whole spool blocks; fixed per file once it is claimed); 0 = 1048576" },
+	{ "insert-rows", NULL, K_UINT, 0, 16777216, "0", OFF(insert_rows),
+	  "rows per INSERT, each one part in ClickHouse (whole spool blocks; fixed per file once it is claimed); "
+	  "0 = 4194304" },
 	{ "format", NULL, K_FORMAT, 0, 0, "rowbinary", OFF(format),
 	  "INSERT body format: rowbinary, native (columnar) or csv" },
 	{ "insert-settings", NULL, K_STR, 0, 0, NULL, OFF(insert_settings),

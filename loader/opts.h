@@ -97,12 +97,17 @@ int loader_opt_set(struct loader_config *c, const char *name, const char *value,
  * memory and moves the rest to an unlinked file in loader_spill_dir (the
  * spool directory), sent from there (ch_insert_fd); so inserts can be large
  * (--insert-rows 0, the default: LOADER_AUTO_ROWS), which is what costs
- * ClickHouse least CPU per row. With the defaults (2 processes) that is
+ * ClickHouse least CPU per row: each INSERT is sent as one block
+ * (max_insert_block_size and min_insert_block_size_rows set to the insert's
+ * rows), so one part, and parts of ~4M rows (~150 MB) merge at most once
+ * under the raw tables' 256 MiB merge cap (1M-row parts were rewritten ~1.5
+ * times). ClickHouse holds such a block in memory while it writes it (about
+ * 1 GB for fullflow). With the defaults (2 processes) that is
  * 185,000 groups per process, 4 processes get 60,000. An explicit
  * --max-groups wins over the budget. A limit below 16 + 24 MiB per process
  * is not met (the fixed parts and the minimum of 1000 groups remain). */
 #define LOADER_SPILL_AT (2u << 20)
-#define LOADER_AUTO_ROWS 1048576u
+#define LOADER_AUTO_ROWS 4194304u
 /* Aggregate groups per worker before a flush: --max-groups or the budget's. */
 unsigned loader_max_groups(const struct loader_config *c);
 /* Rows per insert: --insert-rows, or LOADER_AUTO_ROWS. */

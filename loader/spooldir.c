@@ -239,8 +239,8 @@ int spooldir_claim(struct spool_entry *e, const struct claim_state *cs, char *er
 	/* The state first: a claimed file always has one (a stale state without
 	 * its file is harmless and replaced at the next claim). */
 	snprintf(st, sizeof st, "%s.state", to);
-	snprintf(text, sizeof text, "insert_rows=%u\nmax_groups=%u\nagg_spill_runs=%u\n", cs->insert_rows,
-		 cs->max_groups, cs->spill_runs);
+	snprintf(text, sizeof text, "insert_rows=%u\nmax_groups=%u\nagg_spill_runs=%u\none_block=%u\n",
+		 cs->insert_rows, cs->max_groups, cs->spill_runs, cs->one_block);
 	if (write_file(st, text, err, errlen))
 		return -1;
 	if (renameat2(AT_FDCWD, e->path, AT_FDCWD, to, RENAME_NOREPLACE) != 0) {
@@ -274,11 +274,14 @@ void spooldir_state_read(const struct spool_entry *e, struct claim_state *cs)
 	/* A claim of a loader from before spilling has no agg_spill_runs: it
 	 * emitted without spilling, and a retry must give the same rows. */
 	cs->spill_runs = 0;
+	cs->one_block = 0;
 	while (fgets(line, sizeof line, f)) {
 		if (sscanf(line, "insert_rows=%u", &v) == 1 && v)
 			cs->insert_rows = v;
 		else if (sscanf(line, "max_groups=%u", &v) == 1 && v)
 			cs->max_groups = v;
+		else if (sscanf(line, "one_block=%u", &v) == 1)
+			cs->one_block = v != 0;
 		else if (sscanf(line, "agg_spill_runs=%u", &v) == 1)
 			cs->spill_runs = v > AGG_MAX_RUNS ? AGG_MAX_RUNS : v;
 	}

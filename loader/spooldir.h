@@ -67,6 +67,8 @@ struct claim_state {
 	unsigned insert_rows;  /* rows per raw insert */
 	unsigned max_groups;   /* aggregate groups per flush */
 	unsigned spill_runs;   /* spilled runs of groups per flush (0: none, first-seen order) */
+	unsigned one_block;    /* 1: each INSERT is one block (one part) of up to insert_rows
+	                        * rows; 0 (claims of older loaders): ClickHouse's block size */
 };
 
 /* Claim a published file: write <dir>/.loading/<name>.state, then rename the

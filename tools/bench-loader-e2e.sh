@@ -171,7 +171,7 @@ t2=$(date +%s)
 touch "$T/stop"; wait "$smp" || true
 got=$(q "SELECT count() FROM qoestor.fullflow")
 echo "sent $sent in $((t1 - t0)) s ($(( sent / (t1 - t0 > 0 ? t1 - t0 : 1) ))/s); stored $got; lost $((sent - got)); raw and aggregates complete $((t2 - t1)) s after the sender stopped"
-echo "load average $(cut -d' ' -f1-3 /proc/loadavg); loader peak RSS $(awk '/VmHWM/ {print $2 / 1024 " MiB"}' /proc/$ld/status)"
+echo "load average $(cut -d' ' -f1-3 /proc/loadavg); loader peak RSS $(awk '/VmHWM/ {print $2 / 1024 " MiB"}' /proc/$ld/status), qoestor-db $(awk '/VmHWM/ {print $2 / 1024 " MiB"}' /proc/$db/status)"
 echo "CPU s: loader $(cpu $ld), receiver $(cpu $recv), qoestor-db $(cpu $db), sender $sendcpu"
 # Lag: how far the stored rows are behind what the sender had sent (at the
 # nominal rate), in seconds of traffic; a pipeline that keeps up holds it
