@@ -1049,20 +1049,6 @@ int agg_emit(struct agg *a, int (*cb)(void *arg, const struct qs_record *r), voi
 {
 	if (a->nruns)
 		return emit_merged(a, cb, arg);
-	if (a->max_runs) { /* spilling on: run order, as the runs would give */
-		struct sk *gp = sorted_groups(a);
-		if (!gp) {
-			snprintf(a->err, sizeof a->err, "out of memory sorting aggregate groups");
-			return -1;
-		}
-		int rc = 0;
-		for (size_t i = 0; i < a->ngroups && !rc; i++) {
-			decode(a, gp[i].g);
-			rc = cb(arg, &a->rec);
-		}
-		free(gp);
-		return rc;
-	}
 	for (struct chunk *ch = a->head; ch; ch = ch->next) {
 		size_t off = 0;
 		while (off < ch->used) {

@@ -9,7 +9,7 @@
  * that is not kept is stored as its type's default, so rows still combine.
  *
  * Determinism (needed for retried inserts, see load.h): groups are emitted in
- * the order they were first seen, or with spilling on (agg_set_spill) in the
+ * the order they were first seen, or when spilled runs are merged in the
  * order of (key hash, key), so the same records in the same order give the
  * same rows in the same order. Measures combine in ClickHouse by
  * SimpleAggregateFunction(sum|max|min), so the rows of different files (or of
@@ -59,8 +59,8 @@ int agg_add(struct agg *a, const struct qs_record *r);
 int agg_add_batch(struct agg *a, const struct qs_record *const *r, size_t n, size_t *done);
 
 /* Spill to an unlinked file in dir, at most runs (<= AGG_MAX_RUNS) runs
- * before agg_full says 1; 0 runs: no spilling, first-seen order. Only while
- * empty (after agg_open or agg_clear): -1 otherwise. */
+ * before agg_full says 1; 0 runs: no spilling. Only while empty (after
+ * agg_open or agg_clear): -1 otherwise. */
 #define AGG_MAX_RUNS 64
 int agg_set_spill(struct agg *a, const char *dir, unsigned runs);
 
@@ -87,8 +87,8 @@ int agg_full(const struct agg *a);
  * max/min: the raw type). Valid while a lives. */
 const struct qs_stream_def *agg_out_def(const struct agg *a);
 
-/* Call cb for every group, in first-seen order (hash order when spilling is
- * on), with a record over agg_out_def (valid during the call). Stops at and
+/* Call cb for every group, in first-seen order (hash order when runs were
+ * spilled), with a record over agg_out_def (valid during the call). Stops at and
  * returns the first non-zero cb result; 0 when all went through, -1 when
  * reading the runs back failed (agg_error). Does not clear. */
 int agg_emit(struct agg *a, int (*cb)(void *arg, const struct qs_record *r), void *arg);

@@ -77,6 +77,7 @@ run "native, none, 1 proc" --format native --insert-processes 1
 run "rowbinary, zstd, 2 proc" --compression zstd
 run "native, zstd, 2 proc" --format native --compression zstd
 run "rowbinary, none, 2 proc, 262144-row ins" --insert-rows 262144
+run "rowbinary, none, 2 proc, no spilling" --agg-spill-runs 0
 run "rowbinary, none, 4 proc" --insert-processes 4
 
 [ "${BENCH_ONLY:-}" = "" ] || [ "${BENCH_ONLY}" = "memory" ] || exit 0

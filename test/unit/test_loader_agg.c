@@ -271,6 +271,15 @@ static void test_batch_same(void **state)
 	assert_true(ha == hb);
 }
 
+/* Order-free digest: the sum of the rows' digests. */
+static int digest_set(void *arg, const struct qs_record *r)
+{
+	uint64_t h = 1;
+	digest(&h, r);
+	*(uint64_t *)arg += h * 0x9e3779b97f4a7c15ull ^ (h >> 29);
+	return 0;
+}
+
 /* N random records over many keys (login, bucket, session). */
 enum { SN = 40000 };
 static struct qs_record srecs[SN];
@@ -289,7 +298,7 @@ static void spill_records(void)
 /* Fold srecs into an aggregate of max_groups with runs spill runs (one
  * record at a time, or in batches) and digest what one emit gives; -1 when
  * it got full (a flush would be needed). */
-static int spill_digest(size_t max_groups, unsigned runs, int batch, uint64_t *h, size_t *nrows)
+static int spill_digest(size_t max_groups, unsigned runs, int batch, int ordered, uint64_t *h, size_t *nrows)
 {
 	const struct qs_agg_def *ad = qs_agg_by_name("fullflow_agg");
 	struct agg *a = agg_open(ad, ff(), 900, NULL, 0, max_groups);
@@ -311,28 +320,33 @@ static int spill_digest(size_t max_groups, unsigned runs, int batch, uint64_t *h
 	*h = 1;
 	*nrows = agg_groups(a);
 	if (!full)
-		assert_int_equal(agg_emit(a, digest, h), 0);
+		assert_int_equal(agg_emit(a, ordered ? digest : digest_set, h), 0);
 	agg_close(a);
 	return full ? -1 : 0;
 }
 
 /* Spilled runs merged give exactly the rows one unbounded aggregate gives
- * (sums, max, counts and distinct sessions), in the same (key) order. */
+ * (sums, max, counts and distinct sessions); the same records in batches
+ * give the same rows in the same order. */
 static void test_spill_exact(void **state)
 {
 	(void)state;
 	spill_records();
-	uint64_t h_mem, h_spill, h_batch;
+	uint64_t h_mem, h_spill, h_batch, o_spill, o_batch;
 	size_t n_mem, n_spill, n_batch;
-	assert_int_equal(spill_digest(1000000, 1, 0, &h_mem, &n_mem), 0); /* fits: no run */
-	assert_int_equal(spill_digest(2000, 64, 0, &h_spill, &n_spill), 0);
-	assert_int_equal(spill_digest(2000, 64, 1, &h_batch, &n_batch), 0);
+	assert_int_equal(spill_digest(1000000, 1, 0, 0, &h_mem, &n_mem), 0); /* fits: no run */
+	assert_int_equal(spill_digest(2000, 64, 0, 0, &h_spill, &n_spill), 0);
+	assert_int_equal(spill_digest(2000, 64, 1, 0, &h_batch, &n_batch), 0);
 	assert_true(n_spill > n_mem); /* it did spill: keys counted once per run */
 	assert_true(h_mem == h_spill);
 	assert_true(h_mem == h_batch);
+	/* Determinism: the same rows in the same order, one by one or in batches. */
+	assert_int_equal(spill_digest(2000, 64, 0, 1, &o_spill, &n_spill), 0);
+	assert_int_equal(spill_digest(2000, 64, 1, 1, &o_batch, &n_batch), 0);
+	assert_true(o_spill == o_batch);
 	/* Too few runs: full, the caller must flush. */
-	assert_int_equal(spill_digest(2000, 2, 0, &h_spill, &n_spill), -1);
-	assert_int_equal(spill_digest(2000, 2, 1, &h_spill, &n_spill), -1);
+	assert_int_equal(spill_digest(2000, 2, 0, 0, &h_spill, &n_spill), -1);
+	assert_int_equal(spill_digest(2000, 2, 1, 0, &h_spill, &n_spill), -1);
 }
 
 struct order_chk {
