@@ -532,7 +532,7 @@ static int spill_flush(struct agg *a)
 	return 0;
 }
 
-#define SPILL_BUF (1u << 20)
+#define SPILL_BUF (256u << 10)
 
 static int spill_put(struct agg *a, const void *p, size_t n)
 {
@@ -991,7 +991,7 @@ static int emit_merged(struct agg *a, int (*cb)(void *arg, const struct qs_recor
 		struct reader *rd = &m.rd[i];
 		rd->off = a->runs[i].off;
 		rd->end = a->runs[i].end;
-		rd->cap = 256u << 10;
+		rd->cap = 64u << 10;
 		if (!(rd->buf = malloc(rd->cap))) {
 			snprintf(a->err, sizeof a->err, "out of memory reading aggregate groups back");
 			rc = -1;
