@@ -693,8 +693,9 @@ enum load_result load_file(struct load_worker *w, const char *path, const struct
 		result = LOAD_OK;
 	goto out;
 oom:
-	if (ag && agg_error(ag)[0])
-		snprintf(rep->reason, sizeof rep->reason, "%s, loading %s", agg_error(ag), path);
+	if ((ag && agg_error(ag)[0]) || (natag && agg_error(natag)[0]))
+		snprintf(rep->reason, sizeof rep->reason, "%s, loading %s",
+			 ag && agg_error(ag)[0] ? agg_error(ag) : agg_error(natag), path);
 	else
 		snprintf(rep->reason, sizeof rep->reason, "out of memory (or no room for insert bodies in %s) loading %s",
 			 loader_spill_dir(cfg), path);
