@@ -15,13 +15,13 @@
 #include "loader/agg.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "log.h"
+#include "spool/spool_io.h"
 
 #define CHUNK_SIZE (4u << 20)
 
@@ -89,7 +89,6 @@ struct agg {
 	char err[768];
 };
 
-
 static const uint8_t zero16[16];
 
 static int key_listed(const char *list, const char *name)
@@ -117,6 +116,7 @@ struct agg *agg_open(const struct qs_agg_def *def, const struct qs_stream_def *r
 	a->max_groups = max_groups ? max_groups : 262144;
 	a->nc = def->ncols;
 	a->dcol = -1;
+	a->dm = -1;
 	for (size_t i = 0; i < def->ncols; i++) {
 		const struct qs_agg_column *ac = &def->cols[i];
 		struct acol *c = &a->c[i];
@@ -147,18 +147,16 @@ struct agg *agg_open(const struct qs_agg_def *def, const struct qs_stream_def *r
 				c->kept = !keys || key_listed(keys, ac->name);
 		} else if (ac->kind != QS_AGG_BUCKET)
 			c->m = (int)a->nmeas++;
-		if (ac->kind == QS_AGG_COUNT_DISTINCT && a->dcol < 0)
+		if (ac->kind == QS_AGG_COUNT_DISTINCT && a->dcol < 0) {
 			a->dcol = c->raw;
+			a->dm = c->m;
+		}
 		a->outcols[i] = (struct qs_column){ .name = ac->name, .type = otype, .chtype = ac->chtype,
 						    .doc = ac->doc };
 	}
 	a->out = (struct qs_stream_def){ .id = QS_STREAM_COUNT, .name = def->insert_table, .cols = a->outcols,
 					 .ncols = a->nc };
-	a->dm = -1;
 	a->sfd = -1;
-	for (size_t i = 0; i < a->nc; i++)
-		if (a->c[i].kind == QS_AGG_COUNT_DISTINCT && a->dm < 0)
-			a->dm = a->c[i].m;
 	a->tcap = 1024;
 	a->tab = calloc(a->tcap, sizeof *a->tab);
 	a->kcap = 4096;
@@ -338,10 +336,15 @@ static int grow_table(struct agg *a)
 	return 0;
 }
 
+/* Arena bytes of a group with a key of klen bytes (8-aligned). */
+static size_t group_size(const struct agg *a, size_t klen)
+{
+	return (sizeof(struct group) + a->nmeas * 8 + klen + 7) & ~(size_t)7;
+}
+
 static struct group *new_group(struct agg *a, size_t klen)
 {
-	size_t size = sizeof(struct group) + a->nmeas * 8 + klen;
-	size = (size + 7) & ~(size_t)7;
+	size_t size = group_size(a, klen);
 	if (!a->tail || a->tail->used + size > a->tail->cap) {
 		if (a->tail && a->tail->next) { /* reuse a chunk kept by agg_clear */
 			a->tail = a->tail->next;
@@ -470,19 +473,21 @@ struct sk {
 	struct group *g;
 };
 
-static int key_cmp3(const struct agg *a, uint64_t hx, const struct group *x, uint64_t hy, const struct group *y)
+/* The run order of two keys given by hash, length and bytes. */
+static int run_cmp(uint64_t hx, uint32_t kx, const uint8_t *x, uint64_t hy, uint32_t ky, const uint8_t *y)
 {
 	if (hx != hy)
 		return hx < hy ? -1 : 1;
-	if (x->klen != y->klen)
-		return x->klen < y->klen ? -1 : 1;
-	return memcmp(gkey(a, x), gkey(a, y), x->klen);
+	if (kx != ky)
+		return kx < ky ? -1 : 1;
+	return memcmp(x, y, kx);
 }
 
 static int sk_cmp(const void *x, const void *y, void *arg)
 {
+	const struct agg *a = arg;
 	const struct sk *u = x, *v = y;
-	return key_cmp3(arg, u->h, u->g, v->h, v->g);
+	return run_cmp(u->h, u->g->klen, gkey(a, u->g), v->h, v->g->klen, gkey(a, v->g));
 }
 
 static int u64_cmp(const void *x, const void *y)
@@ -503,8 +508,7 @@ static struct sk *sorted_groups(struct agg *a)
 		while (off < ch->used) {
 			struct group *g = (struct group *)(ch->data + off);
 			k[n++] = (struct sk){ hash_bytes(gkey(a, g), g->klen), g };
-			size_t size = sizeof(struct group) + a->nmeas * 8 + g->klen;
-			off += (size + 7) & ~(size_t)7;
+			off += group_size(a, g->klen);
 		}
 		if (ch == a->tail)
 			break;
@@ -515,17 +519,10 @@ static struct sk *sorted_groups(struct agg *a)
 
 static int spill_flush(struct agg *a)
 {
-	size_t off = 0;
-	while (off < a->wlen) {
-		ssize_t w = pwrite(a->sfd, a->wbuf + off, a->wlen - off, (off_t)(a->sbytes + off));
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			snprintf(a->err, sizeof a->err, "writing aggregate groups to a file in %s: %s", a->spill_dir,
-				 w < 0 ? strerror(errno) : "short write");
-			return -1;
-		}
-		off += (size_t)w;
+	if (sio_write_at(a->sfd, a->sbytes, a->wbuf, a->wlen)) {
+		snprintf(a->err, sizeof a->err, "writing aggregate groups to a file in %s: %s", a->spill_dir,
+			 strerror(errno));
+		return -1;
 	}
 	a->sbytes += a->wlen;
 	a->wlen = 0;
@@ -559,14 +556,7 @@ static void clear_groups(struct agg *a);
 static int spill_run(struct agg *a)
 {
 	if (a->sfd < 0) {
-		a->sfd = open(a->spill_dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-		if (a->sfd < 0) {
-			char path[600];
-			snprintf(path, sizeof path, "%s/.qoestor-agg-XXXXXX", a->spill_dir);
-			a->sfd = mkostemp(path, O_CLOEXEC);
-			if (a->sfd >= 0)
-				unlink(path);
-		}
+		a->sfd = sio_tmpfile(a->spill_dir, ".qoestor-agg-");
 		if (a->sfd < 0) {
 			snprintf(a->err, sizeof a->err, "cannot create a file for aggregate groups in %s: %s",
 				 a->spill_dir, strerror(errno));
@@ -699,19 +689,12 @@ int agg_add_batch(struct agg *a, const struct qs_record *const *r, size_t n, siz
 			++*done;
 			if (agg_full(a))
 				return 0;
-			if (mem_full(a)) {
-				/* Spill, then make the rest of this batch's keys again:
-				 * the key buffer stays, but the table was cleared. */
-				if (spill_run(a))
-					return -1;
-				r += i + 1;
-				n -= i + 1;
-				goto next;
-			}
+			/* The rest of the batch's keys stay valid in a->kb. */
+			if (maybe_spill(a))
+				return -1;
 		}
 		r += b;
 		n -= b;
-next:;
 	}
 	return 0;
 }
@@ -835,15 +818,6 @@ static const uint8_t *rd_dv(const struct agg *a, const struct reader *rd)
 	return rd_key(a, rd) + rd->klen;
 }
 
-/* Entries in run order: hash, key length, key bytes. */
-static int rd_cmp(const struct agg *a, const struct reader *u, uint64_t h, uint32_t klen, const uint8_t *key)
-{
-	if (u->h != h)
-		return u->h < h ? -1 : 1;
-	if (u->klen != klen)
-		return u->klen < klen ? -1 : 1;
-	return memcmp(rd_key(a, u), key, klen);
-}
 
 struct merge {
 	struct agg *a;
@@ -858,8 +832,8 @@ struct merge {
 
 static int heap_less(struct merge *m, size_t x, size_t y)
 {
-	const struct reader *v = &m->rd[y];
-	int c = rd_cmp(m->a, &m->rd[x], v->h, v->klen, rd_key(m->a, v));
+	const struct reader *u = &m->rd[x], *v = &m->rd[y];
+	int c = run_cmp(u->h, u->klen, rd_key(m->a, u), v->h, v->klen, rd_key(m->a, v));
 	return c ? c < 0 : x < y; /* equal keys: the earlier run first (determinism) */
 }
 
@@ -1024,7 +998,7 @@ static int emit_merged(struct agg *a, int (*cb)(void *arg, const struct qs_recor
 			if (!m.nheap)
 				break;
 			top = &m.rd[m.heap[0]];
-			if (rd_cmp(a, top, m.h, m.g->klen, gkey(a, m.g)) != 0)
+			if (run_cmp(top->h, top->klen, rd_key(a, top), m.h, m.g->klen, gkey(a, m.g)) != 0)
 				break;
 			if (merge_fold(&m, top)) {
 				rc = -1;
@@ -1057,8 +1031,7 @@ int agg_emit(struct agg *a, int (*cb)(void *arg, const struct qs_record *r), voi
 			int rc = cb(arg, &a->rec);
 			if (rc)
 				return rc;
-			size_t size = sizeof(struct group) + a->nmeas * 8 + g->klen;
-			off += (size + 7) & ~(size_t)7;
+			off += group_size(a, g->klen);
 		}
 		if (ch == a->tail)
 			break;

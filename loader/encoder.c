@@ -17,6 +17,8 @@
 #include <zlib.h>
 #include <zstd.h>
 
+#include "spool/spool_io.h"
+
 #define STAGE_SIZE (256u * 1024u)
 #define FIELD_ROOM 64u  /* every non-string field fits */
 
@@ -224,17 +226,8 @@ char *encoder_put_time_ms(char *p, uint64_t ms)
 /* Move the body held in memory to the spill file (opened at the first use). */
 static int spill(struct encoder *e)
 {
-	if (e->spill_fd < 0) {
-		char *path = NULL;
-		if (asprintf(&path, "%s/.qoestor-loader-body.XXXXXX", e->spill_dir) < 0)
-			return -1;
-		e->spill_fd = mkstemp(path);
-		if (e->spill_fd >= 0)
-			unlink(path);
-		free(path);
-		if (e->spill_fd < 0)
-			return -1;
-	}
+	if (e->spill_fd < 0 && (e->spill_fd = sio_tmpfile(e->spill_dir, ".qoestor-loader-body.")) < 0)
+		return -1;
 	for (size_t done = 0; done < e->olen;) {
 		ssize_t w = pwrite(e->spill_fd, e->out + done, e->olen - done, (off_t)(e->spilled + done));
 		if (w < 0 && errno == EINTR)

@@ -2,7 +2,6 @@
  * spooldir.h).
  */
 #include "loader/spooldir.h"
-#include "loader/agg.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -283,7 +282,7 @@ void spooldir_state_read(const struct spool_entry *e, struct claim_state *cs)
 		else if (sscanf(line, "one_block=%u", &v) == 1)
 			cs->one_block = v != 0;
 		else if (sscanf(line, "agg_spill_runs=%u", &v) == 1)
-			cs->spill_runs = v > AGG_MAX_RUNS ? AGG_MAX_RUNS : v;
+			cs->spill_runs = v; /* agg_set_spill bounds it */
 	}
 	fclose(f);
 }

@@ -167,6 +167,22 @@ void sio_block_header(uint8_t *h, uint8_t type, uint8_t codec, uint32_t index, u
 	spf_put32(h + 28, spf_crc32(0, h, 28));
 }
 
+int sio_tmpfile(const char *dir, const char *prefix)
+{
+	int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd >= 0)
+		return fd;
+	char path[PATH_MAX];
+	if (snprintf(path, sizeof path, "%s/%sXXXXXX", dir, prefix) >= (int)sizeof path) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	fd = mkostemp(path, O_CLOEXEC);
+	if (fd >= 0)
+		unlink(path);
+	return fd;
+}
+
 int sio_write_all(int fd, const void *buf, size_t len)
 {
 	const uint8_t *p = buf;

@@ -41,6 +41,11 @@ size_t sio_build_header(uint8_t *buf, size_t cap, const struct sio_header_fields
 void sio_block_header(uint8_t *h, uint8_t type, uint8_t codec, uint32_t index, uint32_t rows,
 		      uint32_t stored_len, uint32_t raw_len, uint32_t crc);
 
+/* A new file in dir that has no name (O_TMPFILE, or on file systems without
+ * it <dir>/<prefix>XXXXXX made by mkostemp, then unlinked), open for reading
+ * and writing: scratch space that vanishes with the process. -1, errno set. */
+int sio_tmpfile(const char *dir, const char *prefix);
+
 /* write(2) until done (EINTR retried). */
 int sio_write_all(int fd, const void *buf, size_t len);
 /* Write len bytes at offset off; on failure truncate the file back to off. */
