@@ -135,6 +135,12 @@ static struct slot *idle_slot(struct sched *sc)
 	return NULL;
 }
 
+/* How a file claimed now is cut (recorded with the claim, see spooldir.h). */
+static struct claim_state claim_state_now(const struct loader_config *cfg)
+{
+	return (struct claim_state){ loader_insert_rows(cfg), loader_max_groups(cfg), cfg->agg_spill_runs, 1 };
+}
+
 static void dispatch(struct sched *sc, struct slot *sl, const struct spool_entry *e, int named)
 {
 	if (spool_entry_copy(&sl->job, e) != 0) {
@@ -142,8 +148,7 @@ static void dispatch(struct sched *sc, struct slot *sl, const struct spool_entry
 		return;
 	}
 	sl->named = named;
-	sl->st = (struct claim_state){ loader_insert_rows(sc->cfg), loader_max_groups(sc->cfg),
-				       sc->cfg->agg_spill_runs, 1 };
+	sl->st = claim_state_now(sc->cfg);
 	if (!named)
 		spooldir_state_read(&sl->job, &sl->st);
 	sl->busy = 1;
@@ -464,8 +469,7 @@ static void schedule(struct sched *sc)
 			continue;
 		}
 		if (!e->claimed) {
-			struct claim_state st = { loader_insert_rows(sc->cfg), loader_max_groups(sc->cfg),
-						  sc->cfg->agg_spill_runs, 1 };
+			struct claim_state st = claim_state_now(sc->cfg);
 			int rc = spooldir_claim(e, &st, err, sizeof err);
 			if (rc == 1)
 				continue;
